@@ -157,6 +157,10 @@ ME_STORE = StoreSpec(
 )
 STORES = (PHA_STORE, RATES_STORE, HK_STORE, ME_STORE, CAL_PHA_STORE)
 
+#: Per-day coverage table written by the build beside the stores (JSON): spins, cycles,
+#: PHA events, calibration time, time blocks and the verify findings of each daily file.
+COVERAGE_FILE = "AMPTE_CHEM_coverage.json"
+
 #: Columns queryable in ``where`` expressions (PyTables data columns); the ME store only
 #: needs its time, L and CSHK.
 ME_DATA_COLUMNS = ("SpinStartTime", "L", "CSHK")

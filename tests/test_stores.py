@@ -1,0 +1,309 @@
+"""The store build: schema, global sort, indexes, metadata, indices merge, atomicity."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tables
+
+from awa import schema
+from data_build import fits, stores
+from tests import fitsfactory as ff
+
+
+def _day_file(
+    tmp: Path, name: str, start: str, n_cycles: int = 3, seed: int = 1, **quirks: object
+) -> Path:
+    cols = ff.default_columns(n_cycles, start=ff.seconds(start), seed=seed, events_per_spin=5)
+    if quirks.get("calibration"):
+        cols["CSHK"][1] = 3
+    if quirks.get("duplicate"):
+        cols["TT"][10] = cols["TT"][9]
+    if quirks.get("swap"):
+        cols["TT"][[20, 21]] = cols["TT"][[21, 20]]
+    if quirks.get("clip"):
+        cols["TT"][40] = -5.0
+    if quirks.get("lfill"):
+        cols["L"][50] = schema.L_FILL
+    return ff.write_fits(ff.build_hdul(cols), tmp / name)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path], stores.BuildResult]:
+    tmp = tmp_path_factory.mktemp("build")
+    fits_dir = tmp / "fits"
+    fits_dir.mkdir()
+    files = [
+        _day_file(
+            fits_dir,
+            "1986_040.fits.gz",
+            "1986-02-09T00:00:30",
+            calibration=True,
+            duplicate=True,
+            swap=True,
+            clip=True,
+            lfill=True,
+        ),
+        # the next file starts before the previous one ends: the build must still sort globally
+        _day_file(fits_dir, "1986_041.fits.gz", "1986-02-09T00:05:00", seed=2),
+    ]
+    kp_times = pd.date_range("1986-02-08", "1986-02-11", freq="3h")
+    kp = pd.Series(np.arange(len(kp_times), dtype=float) / 3.0, index=kp_times, name="Kp")
+    dst_times = pd.date_range("1986-02-08", "1986-02-11", freq="1h")
+    dst = pd.Series(-np.arange(len(dst_times), dtype=float), index=dst_times, name="Dst")
+    out = tmp / "stores"
+    result = stores.build_stores(
+        files,
+        out,
+        kp=kp,
+        dst=dst,
+        workers=1,
+        progress=None,
+        index_sources={"Kp": "test", "Dst": "test"},
+    )
+    return out, files, result
+
+
+def _read(out: Path, spec: schema.StoreSpec, **kw: object) -> pd.DataFrame:
+    df = pd.read_hdf(out / spec.filename, spec.key, **kw)
+    assert isinstance(df, pd.DataFrame)
+    return df
+
+
+def test_schema_of_every_store(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
+    out, _, result = built
+    assert not result.failures
+    for spec in schema.STORES:
+        df = _read(out, spec)
+        assert list(df.columns) == list(spec.columns), spec.filename
+        for col, dtype in spec.columns.items():
+            assert df[col].dtype == np.dtype(dtype), (spec.filename, col)
+        assert len(df) == result.rows[spec.key]
+
+
+def test_rows_match_the_files(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
+    out, files, _ = built
+    days = [fits.read_day(p) for p in files]
+    expected_pha = 0
+    expected_cal = 0
+    expected_spins = 0
+    for day in days:
+        good = ~(day.spins["clipped"] | day.spins["duplicate"]).to_numpy()
+        expected_spins += int(good.sum())
+        cshk = day.cycles["CSHK"].to_numpy()[day.spins["cycle"].to_numpy()]
+        ev_spin = day.events["spin"].to_numpy()
+        ev_good = good[ev_spin]
+        expected_pha += int((ev_good & (cshk[ev_spin] == 0)).sum())
+        expected_cal += int((ev_good & (cshk[ev_spin] != 0)).sum())
+    assert expected_cal > 0
+    assert len(_read(out, schema.PHA_STORE)) == expected_pha
+    assert len(_read(out, schema.CAL_PHA_STORE)) == expected_cal
+    rates = _read(out, schema.RATES_STORE)
+    assert len(rates) == expected_spins
+    # calibration spins stay in the rates store, flagged by CSHK
+    assert (rates["CSHK"] != 0).sum() == 31  # cycle 1 is spins 32-63; spin 40 was clipped
+    # the clipped spin and the repeated spin time are gone; no time repeats within a file
+    assert rates["SpinStartTime"].min() > pd.Timestamp("1986-01-01")
+    assert rates["L"].isna().sum() == 1
+    assert ((rates["Quality"] & schema.QUALITY_L_FILL) != 0).sum() == 1
+
+
+def test_pha_events_equal_brute_force(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
+    out, files, _ = built
+    cols = ["SpinStartTime", "L", "Voltage_Step", "Sector", "SSDID", "Energy", "TOF", "Range"]
+    parts = []
+    for path in files:
+        day = fits.read_day(path)
+        sp = day.spins
+        good = ~(sp["clipped"] | sp["duplicate"]).to_numpy()
+        cshk = day.cycles["CSHK"].to_numpy()[sp["cycle"].to_numpy()]
+        ev = day.events
+        s = ev["spin"].to_numpy()
+        keep = good[s] & (cshk[s] == 0)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "SpinStartTime": sp["SpinStartTime"].to_numpy()[s][keep],
+                    "L": sp["L"].to_numpy()[s][keep],
+                    "Voltage_Step": sp["Voltage_Step"].to_numpy()[s][keep],
+                    **{
+                        c: ev[c].to_numpy()[keep]
+                        for c in ("Sector", "SSDID", "Energy", "TOF", "Range")
+                    },
+                }
+            )
+        )
+    expected = pd.concat(parts).sort_values(cols).reset_index(drop=True)
+    got = _read(out, schema.PHA_STORE)[cols].sort_values(cols).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False)
+
+
+def test_globally_sorted_and_fully_indexed(
+    built: tuple[Path, list[Path], stores.BuildResult],
+) -> None:
+    out, _, _ = built
+    for spec in schema.STORES:
+        with tables.open_file(out / spec.filename) as h5:
+            table = h5.get_node(f"/{spec.key}/table")
+            t = table.col("SpinStartTime")
+            assert np.all(np.diff(t) >= 0), spec.filename
+            assert table.filters.complib == "blosc:zstd"
+            for col in spec.indexed:
+                column = getattr(table.cols, col)
+                assert column.is_indexed, (spec.filename, col)
+                assert column.index.is_csi, (spec.filename, col)
+
+
+def test_where_queries_work_like_notebooks(
+    built: tuple[Path, list[Path], stores.BuildResult],
+) -> None:
+    out, _, _ = built
+    full = _read(out, schema.PHA_STORE)
+    sub = _read(out, schema.PHA_STORE, where="SpinStartTime >= '1986-02-09 00:06' & L > 4")
+    brute = full[(full["SpinStartTime"] >= "1986-02-09 00:06") & (full["L"] > 4)]
+    assert len(sub) == len(brute) > 0
+    assert (sub["Energy"].to_numpy() == brute["Energy"].to_numpy()).all()
+
+
+def test_indices_merged_by_hour(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
+    out, _, _ = built
+    rates = _read(out, schema.RATES_STORE)
+    hours = (rates["SpinStartTime"] - pd.Timestamp("1986-02-08")) // pd.Timedelta(hours=1)
+    np.testing.assert_array_equal(rates["Dst"].to_numpy(), -hours.to_numpy().astype(np.float32))
+    kp_expected = (hours // 3).to_numpy() / 3.0
+    np.testing.assert_allclose(rates["Kp"].to_numpy(), kp_expected, rtol=1e-6)
+    hk = _read(out, schema.HK_STORE)
+    assert hk["Dst"].notna().all()
+
+
+def test_metadata_attributes(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
+    out, files, _ = built
+    meta = stores.store_metadata(out / schema.PHA_STORE.filename, schema.PHA_STORE.key)
+    assert meta["build_version"] == stores.BUILD_VERSION
+    assert meta["units"]["Energy"].startswith("channel")
+    assert set(meta["units"]) == set(schema.PHA_COLUMNS)
+    by_name = {s["name"]: s for s in meta["sources"]}
+    for f in files:
+        assert by_name[f.name]["sha256"] == hashlib.sha256(f.read_bytes()).hexdigest()
+        assert by_name[f.name]["size"] == f.stat().st_size
+    assert meta["index_sources"] == {"Kp": "test", "Dst": "test"}
+    assert meta["verify_summary"]["quirks"]["duplicate_spins"] == 1
+    assert meta["verify_summary"]["quirks"]["clipped_times"] == 1
+    assert meta["bad_periods"][0]["start"].startswith("1984-11-14T19:20")
+    assert "build_time" in meta
+
+
+def test_bad_period_kept_out_of_science_pha(tmp_path: Path) -> None:
+    fits_dir = tmp_path / "fits"
+    fits_dir.mkdir()
+    before = _day_file(fits_dir, "1984_319.fits.gz", "1984-11-14T19:00:00", n_cycles=12)
+    out = tmp_path / "stores"
+    result = stores.build_stores([before], out, progress=None)
+    rates = _read(out, schema.RATES_STORE)
+    pha = _read(out, schema.PHA_STORE)
+    in_bad = rates["SpinStartTime"] >= pd.Timestamp("1984-11-14 19:20")
+    assert in_bad.any()
+    assert (~in_bad).any()
+    assert (rates.loc[in_bad, "Quality"] & schema.QUALITY_BAD_PERIOD).all()
+    assert not (rates.loc[~in_bad, "Quality"] & schema.QUALITY_BAD_PERIOD).any()
+    assert pha["SpinStartTime"].max() < pd.Timestamp("1984-11-14 19:20")
+    assert result.counts["events_bad_period"] > 0
+
+
+def test_bad_period_table_is_data(tmp_path: Path) -> None:
+    table = tmp_path / "bad.csv"
+    table.write_text("start,end,reason\n1986-02-09T00:01:00,1986-02-09T00:02:00,test\n")
+    periods = stores.read_bad_periods(table)
+    assert periods == [
+        stores.BadPeriod(pd.Timestamp("1986-02-09 00:01"), pd.Timestamp("1986-02-09 00:02"), "test")
+    ]
+    table.write_text("start,end,reason\nyesterday,1986-02-09T00:02:00,test\n")
+    with pytest.raises(stores.BuildError, match="record 1"):
+        stores.read_bad_periods(table)
+
+
+def test_bad_file_listed_and_build_goes_on(tmp_path: Path) -> None:
+    fits_dir = tmp_path / "fits"
+    fits_dir.mkdir()
+    good = _day_file(fits_dir, "1986_040.fits.gz", "1986-02-09T00:00:30")
+    bad = fits_dir / "1986_041.fits.gz"
+    bad.write_bytes(good.read_bytes()[:500])  # truncated gzip
+    result = stores.build_stores([good, bad], tmp_path / "stores", progress=None)
+    assert [f.name for f in result.failures] == ["1986_041.fits.gz"]
+    assert result.files_ok == ["1986_040.fits.gz"]
+    assert result.rows[schema.RATES_STORE.key] == 96
+
+
+def test_failed_build_leaves_previous_stores(tmp_path: Path) -> None:
+    fits_dir = tmp_path / "fits"
+    fits_dir.mkdir()
+    good = _day_file(fits_dir, "1986_040.fits.gz", "1986-02-09T00:00:30")
+    out = tmp_path / "stores"
+    stores.build_stores([good], out, progress=None)
+    before = {s.filename: (out / s.filename).read_bytes() for s in schema.STORES}
+    bad = tmp_path / "1986_050.fits.gz"
+    bad.write_bytes(b"not a fits file at all")
+    with pytest.raises(stores.BuildError, match="no file could be read"):
+        stores.build_stores([bad], out, progress=None)
+    after = {s.filename: (out / s.filename).read_bytes() for s in schema.STORES}
+    assert before == after
+    assert not [p for p in out.iterdir() if p.name.startswith(".building")]
+
+
+def test_parallel_build_equals_serial(tmp_path: Path) -> None:
+    fits_dir = tmp_path / "fits"
+    fits_dir.mkdir()
+    files = [
+        _day_file(fits_dir, f"1986_04{i}.fits.gz", f"1986-02-{9 + i:02d}T00:00:30", seed=i)
+        for i in range(3)
+    ]
+    stores.build_stores(files, tmp_path / "a", workers=1, progress=None)
+    stores.build_stores(files, tmp_path / "b", workers=2, progress=None)
+    for spec in schema.STORES:
+        a = _read(tmp_path / "a", spec)
+        b = _read(tmp_path / "b", spec)
+        pd.testing.assert_frame_equal(a, b)
+
+
+def test_metadata_json_is_plain(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
+    out, _, _ = built
+    with tables.open_file(out / schema.RATES_STORE.filename) as h5:
+        raw = h5.get_node("/ampte_rates/table").attrs["awa_units"]
+    assert json.loads(raw)["Dst"].startswith("nT")
+
+
+def test_coverage_table(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
+    out, files, _ = built
+    cov = json.loads((out / schema.COVERAGE_FILE).read_text())
+    days = cov["days"]
+    assert [d["file"] for d in days] == [f.name for f in files]
+    first = days[0]
+    assert first["date"] == "1986-02-09"
+    assert first["status"] == "warnings"
+    assert first["quirks"]["duplicate_spins"] == 1
+    assert first["calibration_cycles"] == 1
+    assert first["spins"] == 96 - 2  # one clipped, one duplicate
+    assert first["calibration_minutes"] == pytest.approx(31 * 5.6 / 60, abs=0.1)
+    pha = _read(out, schema.PHA_STORE)
+    assert sum(d["pha_events"] for d in days) == len(pha)
+    assert days[1]["status"] == "good"
+    assert sum(b["spins"] for b in days[1]["blocks"]) == 96
+
+
+def test_coverage_lists_bad_files(tmp_path: Path) -> None:
+    fits_dir = tmp_path / "fits"
+    fits_dir.mkdir()
+    good = _day_file(fits_dir, "1986_040.fits.gz", "1986-02-09T00:00:30")
+    bad = fits_dir / "1986_041.fits.gz"
+    bad.write_bytes(b"\x1f\x8b garbage")
+    stores.build_stores([good, bad], tmp_path / "stores", progress=None)
+    cov = json.loads((tmp_path / "stores" / schema.COVERAGE_FILE).read_text())
+    entry = cov["days"][1]
+    assert entry["status"] == "bad"
+    assert entry["date"] == "1986-02-10"
+    assert entry["reason"]
