@@ -148,10 +148,10 @@ def render_day(rates: pd.DataFrame, day: dt.date) -> Figure:
     positive = grid[np.isfinite(grid) & (grid > 0)]
     norm = LogNorm(vmin=max(positive.min(), 0.1), vmax=positive.max()) if positive.size else None
     mesh = ax.pcolormesh(bins, np.arange(65), np.ma.masked_invalid(grid), norm=norm, cmap="viridis")
-    ticks = [0, 16, 32, 48, 63]
-    ax.set_yticks(ticks)
-    ax.set_yticklabels([f"{s}\n{physics.epq_kev(s):.3g}" for s in ticks], fontsize=7)
-    ax.set_ylabel("E/Q step\n(keV/e)")
+    ticks = [4, 20, 36, 52]
+    ax.set_yticks([t + 0.5 for t in ticks])
+    ax.set_yticklabels([f"{t}: {float(physics.epq_kev(t)):.3g}" for t in ticks], fontsize=8)
+    ax.set_ylabel("E/Q step: keV/e")
     fig.colorbar(mesh, ax=ax, label="DCR counts/spin", pad=0.01)
 
     ax = axes[3]

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import tables
 
-from awa import schema
+from awa import schema, timeindex
 from data_build import fits, indices, verify
 from data_build.layout import FILENAME_RE
 
@@ -422,6 +422,7 @@ class _StoreWriter:
         self.rows = 0
         self.last_time: np.datetime64 | None = None
         self.sorted = True
+        self.hour_parts: list[np.ndarray] = []
         self.store = pd.HDFStore(path, mode="w", complevel=_COMPLEVEL, complib=_COMPLIB)
         data_columns = list(spec.columns)
         if spec is schema.ME_STORE:
@@ -435,6 +436,7 @@ class _StoreWriter:
         if self.last_time is not None and t[0] < self.last_time:
             self.sorted = False
         self.last_time = t[-1] if self.last_time is None else max(self.last_time, t[-1])
+        self.hour_parts.append(timeindex.hour_starts(t.astype(np.int64), self.rows))
         df.index = pd.RangeIndex(self.rows, self.rows + len(df))
         self.store.append(
             self.spec.key,
@@ -451,9 +453,13 @@ class _StoreWriter:
 
 
 def _finish_store(
-    path: Path, spec: schema.StoreSpec, was_sorted: bool, attrs: dict[str, str]
+    path: Path,
+    spec: schema.StoreSpec,
+    was_sorted: bool,
+    attrs: dict[str, str],
+    hour_index: np.ndarray,
 ) -> None:
-    """Sort globally (when needed), build full indexes and write metadata attributes."""
+    """Sort globally (when needed), build full indexes, the hour index and metadata."""
     with tables.open_file(path, mode="a") as h5:
         if spec.key not in h5.root:
             return
@@ -465,6 +471,8 @@ def _finish_store(
             table.copy(group, "table", sortby="SpinStartTime", checkCSI=True, propindexes=False)
             h5.remove_node(group, "unsorted")
             table = group.table
+            hour_index = timeindex.scan_hour_index(table)
+        timeindex.write_hour_index(h5, hour_index, int(table.nrows))
         for col in spec.indexed:
             column = getattr(table.cols, col)
             if column.index is not None:
@@ -598,7 +606,8 @@ def build_stores(
             }
             if w.rows == 0:
                 _write_empty(w.path, spec)
-            _finish_store(w.path, spec, w.sorted, attrs)
+            hours = timeindex.merge_hour_starts(w.hour_parts)
+            _finish_store(w.path, spec, w.sorted, attrs, hours)
         (tmp / schema.COVERAGE_FILE).write_text(
             json.dumps(
                 {

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import tables
 
-from awa import schema
+from awa import schema, timeindex
 from data_build import fits, stores
 from tests import fitsfactory as ff
 
@@ -307,3 +307,33 @@ def test_coverage_lists_bad_files(tmp_path: Path) -> None:
     assert entry["status"] == "bad"
     assert entry["date"] == "1986-02-10"
     assert entry["reason"]
+
+
+def test_hour_index_turns_time_windows_into_row_ranges(
+    built: tuple[Path, list[Path], stores.BuildResult],
+) -> None:
+    out, _, _ = built
+    spec = schema.PHA_STORE
+    full = _read(out, spec)
+    with tables.open_file(out / spec.filename) as h5:
+        table = h5.get_node(f"/{spec.key}/table")
+        index = timeindex.read_hour_index(h5)
+        assert index is not None
+        # the build's incremental index equals a fresh scan of the (re-sorted) table
+        np.testing.assert_array_equal(index, timeindex.scan_hour_index(table, chunk=100))
+        times = full["SpinStartTime"]
+        for t0, t1 in [
+            ("1986-02-09 00:00", "1986-02-09 00:06"),
+            ("1986-02-09 00:03:17", "1986-02-09 00:07:01"),
+            ("1986-02-09 00:06", "1986-02-10"),
+            ("1986-02-08", "1986-02-09 00:00:40"),
+            ("1986-02-10", "1986-02-11"),
+            ("1986-02-09 00:05", "1986-02-09 00:05"),
+        ]:
+            a, b = pd.Timestamp(t0), pd.Timestamp(t1)
+            lo, hi = timeindex.row_range(table, index, a.value, b.value)
+            expected = np.flatnonzero(((times >= a) & (times < b)).to_numpy())
+            if expected.size:
+                assert (lo, hi) == (expected[0], expected[-1] + 1), (t0, t1)
+            else:
+                assert hi == lo, (t0, t1)
