@@ -1,0 +1,28 @@
+"""AWA: browse the AMPTE/CCE CHEM ion-composition data set in a web browser.
+
+Importing ``awa`` stays light (the data build imports ``awa.physics`` and ``awa.schema``);
+Dash is imported only by :func:`create_app`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import dash
+
+    from awa.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> dash.Dash:
+    """Create the AWA Dash app; ``app.server`` is its Flask server (for gunicorn).
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Defaults to ``Settings.from_env()`` (``AWA_*`` variables).
+    """
+    from awa.app import build_app
+    from awa.settings import Settings
+
+    return build_app(settings or Settings.from_env())

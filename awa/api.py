@@ -1,0 +1,106 @@
+"""Flask routes of AWA: streamed CSV downloads and ``/health``.
+
+Downloads take the same query string as the page, so a link built from the page's URL
+downloads exactly what is shown.  CSVs are streamed (never embedded in the page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+
+from awa import export, query, views
+from awa.filters import parse_query
+from awa.settings import Settings
+
+
+def _csv_response(chunks: Iterator[str], filename: str) -> Response:
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def _error(status: int, message: str) -> Response:
+    response = Response(message + "\n", status=status, mimetype="text/plain")
+    return response
+
+
+def make_blueprint(settings: Settings) -> Blueprint:
+    """Routes bound to ``settings`` (the store folder, limits)."""
+    bp = Blueprint("awa_api", __name__)
+
+    def _state() -> tuple[views.AppState | None, Response | None]:
+        state, errors = parse_query(request.query_string.decode("utf-8", "replace"))
+        if errors:
+            return None, _error(400, "Bad parameters: " + "; ".join(errors))
+        state = views.resolve_state(settings, state)
+        if not state.selection.times:
+            return None, _error(400, "Choose a time range (parameter t)")
+        return state, None
+
+    @bp.route("/health")
+    def health() -> Response:
+        summary = query.summarize(settings.data_dir)
+        body = {
+            "status": "ok" if not summary.missing else "missing stores",
+            "data_dir": str(settings.data_dir),
+            "missing": list(summary.missing),
+            "rows": summary.rows,
+            "spans": {
+                k: [v[0].isoformat(), v[1].isoformat()] if v else None
+                for k, v in summary.spans.items()
+            },
+        }
+        response = jsonify(body)
+        response.status_code = 200 if not summary.missing else 503
+        return response
+
+    @bp.route("/download/<kind>.csv")
+    def download(kind: str) -> Response:
+        if kind not in ("et", "mmq", "events", "timeline"):
+            return _error(404, f"no download named {kind}.csv; try et, mmq, events, timeline")
+        state, err = _state()
+        if err is not None or state is None:
+            return err or _error(400, "bad request")
+        sel, view = state.selection, state.view
+        try:
+            key = query.store_key(settings.data_dir)
+            if kind == "et":
+                hist = query.et_histogram(key, sel, view.et_bin, view.et_x, view.et_y,
+                                          settings.max_rows, settings.chunk_rows)  # fmt: skip
+                title = f"E-T: TOF vs energy, {hist.n_shown} of {hist.n_selected} events"
+                text = export.histogram_csv(hist, "et", title, state)
+                return _csv_response(iter([text]), "awa_et.csv")
+            if kind == "mmq":
+                hist = query.mmq_histogram(
+                    key, sel, view.mmq_binx, view.mmq_biny, view.mmq_x, view.mmq_y,
+                    view.mmq_norm, settings.max_rows, settings.chunk_rows,
+                )  # fmt: skip
+                title = f"M-M/Q, {hist.n_shown} of {hist.n_selected} events"
+                if hist.weighted:
+                    title += " (weighted by BRn/Rn)"
+                text = export.histogram_csv(hist, "mmq", title, state)
+                return _csv_response(iter([text]), "awa_mmq.csv")
+            if kind == "events":
+                query.count_rows(settings.data_dir, sel.times)  # fail early if missing
+                chunks = export.iter_events_csv(settings.data_dir, state, settings.chunk_rows,
+                                                settings.max_rows)  # fmt: skip
+                return _csv_response(chunks, "awa_events.csv")
+            chunks = export.iter_timeline_csv(settings.data_dir, state, settings.chunk_rows,
+                                              settings.max_rows)  # fmt: skip
+            first = next(chunks)  # raises here, before streaming, if the selection is too big
+            return _csv_response(_prepend(first, chunks), "awa_timeline.csv")
+        except query.StoreMissingError as exc:
+            return _error(503, str(exc))
+        except query.SelectionTooLargeError as exc:
+            return _error(413, str(exc))
+
+    return bp
+
+
+def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest

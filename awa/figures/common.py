@@ -1,0 +1,73 @@
+"""Shared pieces of the AWA figures: message figures, captions, colour scales."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import plotly.graph_objects as go
+
+from awa.filters import Selection, TimeRange, format_time_ranges
+
+#: Colour scale of count histograms (white at the low end reads well on a white page).
+COLORSCALE = "Viridis"
+FONT = {"family": "Helvetica, Arial, sans-serif", "size": 12}
+
+
+def message_figure(message: str, title: str = "") -> go.Figure:
+    """A blank figure that shows ``message`` where the plot would be."""
+    fig = go.Figure()
+    fig.add_annotation(
+        text=message,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": 15, "color": "#444"},
+        align="center",
+    )
+    fig.update_layout(
+        title={"text": title, "x": 0.01} if title else None,
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        margin={"l": 20, "r": 20, "t": 50 if title else 20, "b": 20},
+        font=FONT,
+        meta={"awa_message": message},
+    )
+    return fig
+
+
+def span_text(times: tuple[TimeRange, ...]) -> str:
+    """Human text of the time ranges: ISO-like start/end and total hours."""
+    if not times:
+        return "all times"
+    hours = sum(r.seconds for r in times) / 3600.0
+
+    def fmt(t: datetime) -> str:
+        return t.strftime("%Y-%m-%d %H:%M")
+
+    if len(times) == 1:
+        r = times[0]
+        return f"{fmt(r.start)} to {fmt(r.end)} UTC ({hours:.4g} h; {format_time_ranges(times)})"
+    return f"{len(times)} ranges, {hours:.4g} h in all ({format_time_ranges(times)})"
+
+
+def caption(what: str, n_shown: int, n_selected: int, sel: Selection) -> str:
+    """Caption text: ``what``, the counts, the time span and the active filters."""
+    return (
+        f"{what}: {n_shown:,} events of {n_selected:,} selected. "
+        f"Time: {span_text(sel.times)}. Filters: {sel.describe() or 'none'}."
+    )
+
+
+def base_layout(fig: go.Figure, title: str) -> None:
+    """Common layout: title, fonts, margins, white background."""
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "font": {"size": 14}},
+        font=FONT,
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        margin={"l": 70, "r": 20, "t": 45, "b": 55},
+    )

@@ -1,0 +1,99 @@
+"""M-M/Q figure: mass per charge (x) versus mass (y) on log-log bins (spec section 4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from awa.figures.common import message_figure
+from awa.figures.histogram import HOVER_CELLS, add_title, log_heatmap
+from awa.filters import ViewOptions
+from awa.query import Hist2D
+
+
+def species_marks(
+    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float]
+) -> None:
+    """Draw reference marks (M/Q, M) of ``awa.physics.SPECIES`` inside the axis ranges."""
+    from awa import physics
+
+    xs, ys, names = [], [], []
+    for sp in physics.SPECIES:
+        if x_range[0] <= sp.mpq <= x_range[1] and y_range[0] <= sp.mass <= y_range[1]:
+            xs.append(sp.mpq)
+            ys.append(sp.mass)
+            names.append(sp.name)
+    fig.add_trace(
+        go.Scatter(
+            x=xs, y=ys, text=names, mode="markers",
+            marker={"symbol": "circle-open", "size": 16, "color": "#d62728", "line": {"width": 2}},
+            hovertemplate="%{text}: M/Q %{x:.2f} amu/e, M %{y:.2f} amu<extra></extra>",
+            name="species", showlegend=False,
+        )
+    )  # fmt: skip
+    for x, y, name in zip(xs, ys, names, strict=True):
+        fig.add_annotation(
+            x=np.log10(x), y=np.log10(y), text=name, showarrow=False, xanchor="left",
+            yanchor="bottom", xshift=7, yshift=5, font={"color": "#b01c1c", "size": 12},
+            bgcolor="rgba(255,255,255,0.75)", borderpad=1,
+        )  # fmt: skip
+
+
+def mmq_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
+    """Heatmap of an M-M/Q histogram on log-log axes (counts per bin, log colour scale).
+
+    Parameters
+    ----------
+    hist : Hist2D
+        From :func:`awa.query.mmq_histogram`: x = M/Q (amu/e), y = mass (amu).
+    view : ViewOptions
+        Axis ranges, colour range, species marks.
+    title : str
+        Figure title.
+    """
+    if hist.n_selected == 0:
+        return message_figure("No events match the selection.", title)
+    if hist.n_shown == 0:
+        return message_figure(
+            f"None of the {hist.n_selected:,} selected events has a mass and M/Q inside "
+            "the axis ranges<br>(doubles have no mass; PAPS off gives no M/Q).",
+            title,
+        )
+    ny, nx = hist.counts.shape
+    label = "weighted counts" if hist.weighted else "counts"
+    if ny * nx <= HOVER_CELLS:
+        custom = np.stack(
+            [
+                hist.counts,
+                np.broadcast_to(hist.x_edges[:-1], (ny, nx)),
+                np.broadcast_to(hist.x_edges[1:], (ny, nx)),
+                np.broadcast_to(hist.y_edges[:-1, None], (ny, nx)),
+                np.broadcast_to(hist.y_edges[1:, None], (ny, nx)),
+            ],
+            axis=-1,
+        )
+        hover = (
+            "M/Q %{customdata[1]:.3g}-%{customdata[2]:.3g} amu/e<br>"
+            "M %{customdata[3]:.3g}-%{customdata[4]:.3g} amu<br>"
+            f"{label} %{{customdata[0]:,.4g}}<extra></extra>"
+        )
+    else:
+        custom = hist.counts[..., None]
+        hover = f"M/Q %{{x:.3g}} amu/e<br>M %{{y:.3g}} amu<br>{label} %{{customdata[0]:,.4g}}"
+    fig = go.Figure(
+        log_heatmap(hist.counts, hist.x_edges, hist.y_edges, view.z_range, hover, custom, label)
+    )
+    add_title(fig, title)
+    axis = {"type": "log", "showline": True, "linecolor": "#888", "mirror": True,
+            "ticks": "outside"}  # fmt: skip
+    fig.update_xaxes(
+        title_text="mass per charge M/Q, amu/e",
+        range=[np.log10(view.mmq_x[0]), np.log10(view.mmq_x[1])],
+        **axis,
+    )
+    fig.update_yaxes(
+        title_text="mass M, amu", range=[np.log10(view.mmq_y[0]), np.log10(view.mmq_y[1])], **axis
+    )
+    if view.mmq_refs:
+        species_marks(fig, view.mmq_x, view.mmq_y)
+    return fig

@@ -1,0 +1,92 @@
+"""WebGL scatter of individual PHA events (E-T or M-M/Q), coloured by range, SSD or sector."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from awa.figures.common import message_figure
+from awa.figures.histogram import add_title
+from awa.filters import ViewOptions
+from awa.query import EventSample
+
+ET_X_LABEL = "TOF channel (ch; ns = ch·320/1023)"
+ET_Y_LABEL = "Energy channel (ch; keV = ch·1500/1023)"
+
+
+def scatter_figure(sample: EventSample, view: ViewOptions, kind: str, title: str) -> go.Figure:
+    """Scatter of the events of ``sample``.
+
+    Parameters
+    ----------
+    sample : EventSample
+        Complete selection from :func:`awa.query.select_events` (with E_keV, T_ns, mass,
+        mpq).
+    view : ViewOptions
+        Colour column (``scatter_color``), units and axis ranges.
+    kind : str
+        ``et`` (TOF vs energy) or ``mmq`` (M/Q vs mass, log axes).
+    """
+    cols = sample.columns
+    if sample.n_selected == 0 or not cols:
+        return message_figure("No events match the selection.", title)
+    color_by = view.scatter_color
+    physical = view.et_units == "physical"
+    if kind == "et":
+        x = cols["T_ns"] if physical else cols["TOF"]
+        y = cols["E_keV"] if physical else cols["Energy"]
+        keep = np.ones(len(x), dtype=bool)
+    else:
+        x, y = cols["mpq"], cols["mass"]
+        keep = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    times = cols["SpinStartTime"].astype("datetime64[ns]").astype("datetime64[s]").astype(str)
+    custom = np.column_stack(
+        [times, cols["TOF"], cols["Energy"], np.round(cols["T_ns"], 1),
+         np.round(cols["E_keV"], 1), np.round(cols["mass"], 2), np.round(cols["mpq"], 2),
+         cols["Range"], cols["SSDID"], cols["Sector"]]
+    )  # fmt: skip
+    hover = (
+        "%{customdata[0]}<br>TOF ch %{customdata[1]} (%{customdata[3]} ns)<br>"
+        "Energy ch %{customdata[2]} (%{customdata[4]} keV)<br>"
+        "M %{customdata[5]} amu, M/Q %{customdata[6]} amu/e<br>"
+        "Range %{customdata[7]}, SSD %{customdata[8]}, sector %{customdata[9]}<extra></extra>"
+    )
+    fig = go.Figure()
+    values = cols[color_by]
+    for v in np.unique(values[keep]):
+        m = keep & (values == v)
+        fig.add_trace(
+            go.Scattergl(
+                x=x[m], y=y[m], mode="markers", name=f"{color_by} {v}",
+                marker={"size": 3, "opacity": 0.6}, customdata=custom[m], hovertemplate=hover,
+            )
+        )  # fmt: skip
+    add_title(fig, title)
+    fig.update_layout(legend={"title": {"text": color_by}, "itemsizing": "constant"})
+    axis = {"showline": True, "linecolor": "#888", "mirror": True, "ticks": "outside"}
+    if kind == "et":
+        fx, fy = (320 / 1023, 1500 / 1023) if physical else (1.0, 1.0)
+        fig.update_xaxes(
+            title_text="time of flight, ns" if physical else ET_X_LABEL,
+            range=[view.et_x[0] * fx, view.et_x[1] * fx],
+            **axis,
+        )
+        fig.update_yaxes(
+            title_text="residual energy, keV" if physical else ET_Y_LABEL,
+            range=[view.et_y[0] * fy, view.et_y[1] * fy],
+            **axis,
+        )
+    else:
+        fig.update_xaxes(
+            title_text="mass per charge M/Q, amu/e",
+            type="log",
+            range=[np.log10(view.mmq_x[0]), np.log10(view.mmq_x[1])],
+            **axis,
+        )
+        fig.update_yaxes(
+            title_text="mass M, amu",
+            type="log",
+            range=[np.log10(view.mmq_y[0]), np.log10(view.mmq_y[1])],
+            **axis,
+        )
+    return fig

@@ -1,0 +1,150 @@
+"""Stacked timelines with one shared time axis (rates, orbit, housekeeping, Kp, Dst)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from awa.figures.common import FONT, message_figure
+from awa.query import Series
+
+#: Panel -> (axis title with units, is a count rate that may use a log axis).
+PANEL_LABELS: dict[str, tuple[str, bool]] = {
+    "FSR": ("FSR, counts/spin", True),
+    "DCR": ("DCR, counts/spin", True),
+    "TCR": ("TCR, counts/spin", True),
+    "SSD": ("SSD, counts/spin", True),
+    "BR0": ("BR0, counts/spin", True),
+    "BR1": ("BR1, counts/spin", True),
+    "BR2": ("BR2, counts/spin", True),
+    "R0": ("R0, events/spin", True),
+    "R1": ("R1, events/spin", True),
+    "R2": ("R2, events/spin", True),
+    "R/BR": ("Rn/BRn, ratio", True),
+    "L": ("L, Re", False),
+    "MLT": ("MLT, h", False),
+    "MAGLAT": ("MAGLAT, rad", False),
+    "PAPS": ("PAPS, kV", False),
+    "VSTEP": ("E/Q step", False),
+    "DPU": ("DPU mode", False),
+    "TAC": ("TAC slope code", False),
+    "PRIORITY": ("PHA priority code", False),
+    "ME": ("ΣME, counts/cycle", True),
+    "Kp": ("Kp", False),
+    "Dst": ("Dst, nT", False),
+}
+COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")
+#: Panels of codes and levels, drawn as steps.
+STEP_PANELS = frozenset({"PAPS", "VSTEP", "DPU", "TAC", "PRIORITY"})
+PANEL_PX = 120
+
+
+def kp_colors(kp: np.ndarray) -> list[str]:
+    """Bar colours by geomagnetic activity: quiet (< 4), active (4-5), storm (>= 5)."""
+    return ["#2ca02c" if k < 4 else "#ffbf00" if k < 5 else "#d62728" for k in np.nan_to_num(kp)]
+
+
+def kp_bars(series: Series) -> tuple[np.ndarray, np.ndarray]:
+    """Kp as one value per 3-hour interval: interval starts (ns) and values."""
+    t, v = series.t_ns, series.values
+    ok = np.isfinite(v)
+    if not ok.any():
+        return np.zeros(0, np.int64), np.zeros(0)
+    three_h = 3 * 3600 * 10**9
+    slot = t[ok] // three_h
+    uniq, first = np.unique(slot, return_index=True)
+    return uniq * three_h, v[ok][first]
+
+
+def timeline_figure(
+    data: dict[str, list[Series]],
+    log_rates: bool,
+    title: str,
+    storm_dst: float | None = None,
+    span: tuple[datetime, datetime] | None = None,
+) -> go.Figure:
+    """Stacked panels sharing the time axis; zooming one zooms all.
+
+    Parameters
+    ----------
+    data : dict
+        Panel -> series, from :func:`awa.query.timeline` (order kept; Kp and Dst last).
+    log_rates : bool
+        Log y axes for count-rate panels.
+    title : str
+        Figure title.
+    storm_dst : float, optional
+        Dst threshold drawn as a dashed line on the Dst panel, nT.
+    span : (datetime, datetime), optional
+        Initial time axis range (UTC); default: the data's extent.
+    """
+    panels = [p for p in data if data[p]]
+    if not panels:
+        return message_figure("Choose at least one timeline panel.", title)
+    n = len(panels)
+    fig = make_subplots(rows=n, cols=1, shared_xaxes=True, vertical_spacing=0.012 if n > 6
+                        else 0.03)  # fmt: skip
+    for row, panel in enumerate(panels, start=1):
+        label, is_rate = PANEL_LABELS.get(panel, (panel, False))
+        series_list = data[panel]
+        if panel == "Kp":
+            t, v = kp_bars(series_list[0])
+            fig.add_trace(
+                go.Bar(x=t.astype("datetime64[ns]"), y=v, marker_color=kp_colors(v),
+                       name="Kp", width=3 * 3600 * 1000 * 0.9, offset=0,
+                       hovertemplate="%{x|%Y-%m-%d %H:%M} Kp %{y:.3g}<extra></extra>"),
+                row=row, col=1,
+            )  # fmt: skip
+            fig.update_yaxes(range=[0, 9], row=row, col=1)
+        else:
+            for i, s in enumerate(series_list):
+                if panel == "Dst" and not np.isfinite(s.values).any():
+                    fig.update_yaxes(showticklabels=False, row=row, col=1)
+                    fig.add_annotation(text="Dst missing for this time range", x=0.5, y=0.5,
+                                       xref=f"x{row} domain" if row > 1 else "x domain",
+                                       yref=f"y{row} domain" if row > 1 else "y domain",
+                                       showarrow=False)  # fmt: skip
+                fig.add_trace(
+                    go.Scatter(
+                        x=s.t_ns.astype("datetime64[ns]"), y=s.values, mode="lines",
+                        line={"width": 1, "color": COLORS[i % 3],
+                              "shape": "hv" if panel in STEP_PANELS else "linear"}, name=s.name,
+                        connectgaps=False,
+                        hovertemplate=f"%{{x|%Y-%m-%d %H:%M:%S}} {s.name} %{{y:.4g}}"
+                        "<extra></extra>",
+                    ),
+                    row=row, col=1,
+                )  # fmt: skip
+            has_dst = any(np.isfinite(x.values).any() for x in series_list)
+            if panel == "Dst" and storm_dst is not None and has_dst:
+                fig.add_hline(y=storm_dst, line_dash="dash", line_color="#d62728",
+                              row=row, col=1)  # fmt: skip
+        fig.update_yaxes(
+            title_text=label, title_font={"size": 11},
+            type="log" if (is_rate and log_rates) else "linear",
+            showline=True, linecolor="#888", mirror=True, ticks="outside",
+            row=row, col=1,
+        )  # fmt: skip
+        fig.update_xaxes(showline=True, linecolor="#888", mirror=True, ticks="outside",
+                         showgrid=True, gridcolor="#eee", row=row, col=1)  # fmt: skip
+    fig.update_xaxes(title_text="time, UTC", row=n, col=1)
+    if span is not None:
+        fig.update_xaxes(range=[span[0], span[1]])
+    fig.update_layout(
+        title={"text": title, "x": 0.01, "font": {"size": 14}},
+        height=90 + PANEL_PX * n,
+        showlegend=False,
+        dragmode="select",
+        selectdirection="h",
+        hovermode="x",
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        font=FONT,
+        margin={"l": 90, "r": 20, "t": 45, "b": 45},
+        # A new time range resets zoom; a re-read of the zoomed span keeps it.
+        uirevision=f"timeline {span}",
+    )
+    return fig

@@ -1,0 +1,1 @@
+"""Dash page layout and callback wiring of AWA."""

@@ -1,0 +1,139 @@
+"""The one settings object of the AWA app.
+
+Values come from ``AWA_*`` environment variables, then defaults.  This module is the only
+place in the app that reads the environment; ``awa.create_app(settings)`` receives the
+resulting frozen :class:`Settings`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+CACHE_TYPES = ("simple", "filesystem", "redis", "null")
+
+
+class SettingsError(ValueError):
+    """An ``AWA_*`` variable holds a value that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration of one AWA app process.
+
+    Attributes
+    ----------
+    data_dir : Path
+        Folder holding the HDF5 stores (``AWA_DATA_DIR``, default ``./awa_data``).
+    cache_type : str
+        ``simple`` (in-process), ``filesystem``, ``redis`` or ``null`` (``AWA_CACHE_TYPE``).
+        Default: ``redis`` when ``AWA_REDIS_URL`` is set, ``filesystem`` when
+        ``AWA_CACHE_DIR`` is set, else ``simple``.
+    cache_dir : Path or None
+        Folder of the filesystem cache (``AWA_CACHE_DIR``).
+    redis_url : str or None
+        Redis URL of the shared cache (``AWA_REDIS_URL``).
+    cache_timeout : int
+        Lifetime of cached query results, s (``AWA_CACHE_TIMEOUT``, default 3600).
+    scatter_max_events : int
+        Largest selection drawn as individual events (``AWA_SCATTER_MAX``, default 100000).
+    max_rows : int
+        Largest number of store rows one query may scan (``AWA_MAX_ROWS``, default 2e8).
+    chunk_rows : int
+        Rows read per chunk when streaming (``AWA_CHUNK_ROWS``, default 2e6).
+    timeline_points : int
+        Points per timeline trace after decimation (``AWA_TIMELINE_POINTS``, default 2000).
+    debug : bool
+        Dash debug mode (``AWA_DEBUG``, default false).
+    """
+
+    data_dir: Path = Path("awa_data")
+    cache_type: str = "simple"
+    cache_dir: Path | None = None
+    redis_url: str | None = None
+    cache_timeout: int = 3600
+    scatter_max_events: int = 100_000
+    max_rows: int = 200_000_000
+    chunk_rows: int = 2_000_000
+    timeline_points: int = 2000
+    debug: bool = False
+
+    def __post_init__(self) -> None:
+        if self.cache_type not in CACHE_TYPES:
+            raise SettingsError(
+                f"cache type {self.cache_type!r} is not one of {', '.join(CACHE_TYPES)}"
+            )
+        if self.cache_type == "redis" and not self.redis_url:
+            raise SettingsError("cache type 'redis' needs AWA_REDIS_URL")
+        for name in ("cache_timeout", "scatter_max_events", "max_rows", "chunk_rows"):
+            if getattr(self, name) <= 0:
+                raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.timeline_points < 10:
+            raise SettingsError(f"timeline_points must be >= 10, got {self.timeline_points}")
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
+    ) -> Settings:
+        """Build settings from ``AWA_*`` variables (``os.environ`` by default), then defaults.
+
+        Parameters
+        ----------
+        env : mapping, optional
+            Variables to read instead of the process environment.
+        overrides : mapping, optional
+            Field values that win over the environment (e.g. from the command line).
+        """
+        src = os.environ if env is None else env
+        values: dict[str, object] = {}
+
+        def _int(var: str) -> int | None:
+            raw = src.get(var)
+            if raw is None or raw.strip() == "":
+                return None
+            try:
+                return int(float(raw))
+            except ValueError:
+                raise SettingsError(f"{var} must be a number, got {raw!r}") from None
+
+        if src.get("AWA_DATA_DIR"):
+            values["data_dir"] = Path(src["AWA_DATA_DIR"])
+        if src.get("AWA_CACHE_DIR"):
+            values["cache_dir"] = Path(src["AWA_CACHE_DIR"])
+        if src.get("AWA_REDIS_URL"):
+            values["redis_url"] = src["AWA_REDIS_URL"]
+        for var, name in (
+            ("AWA_CACHE_TIMEOUT", "cache_timeout"),
+            ("AWA_SCATTER_MAX", "scatter_max_events"),
+            ("AWA_MAX_ROWS", "max_rows"),
+            ("AWA_CHUNK_ROWS", "chunk_rows"),
+            ("AWA_TIMELINE_POINTS", "timeline_points"),
+        ):
+            num = _int(var)
+            if num is not None:
+                values[name] = num
+        if src.get("AWA_DEBUG"):
+            values["debug"] = src["AWA_DEBUG"].strip().lower() in ("1", "true", "yes", "on")
+        values.update(overrides or {})
+        if src.get("AWA_CACHE_TYPE"):
+            values.setdefault("cache_type", src["AWA_CACHE_TYPE"].strip().lower())
+        elif "cache_type" not in values:
+            if values.get("redis_url"):
+                values["cache_type"] = "redis"
+            elif values.get("cache_dir"):
+                values["cache_type"] = "filesystem"
+        if values.get("cache_type") == "filesystem" and not values.get("cache_dir"):
+            values["cache_dir"] = Path(str(values.get("data_dir", cls.data_dir))) / ".awa_cache"
+        return cls(**values)  # type: ignore[arg-type]
+
+    def describe(self) -> str:
+        """Return one ``name = value`` line per setting (for ``awa serve`` and logs)."""
+        lines = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "redis_url" and value:
+                value = "<set>"
+            lines.append(f"{f.name} = {value}")
+        return "\n".join(lines)

@@ -1,0 +1,347 @@
+"""View functions: application state in, figure + caption out (plotly only, no Dash).
+
+Each function resolves the state against the stores (the default time range when the URL
+names none), calls the query layer and a figure builder, and turns every expected failure
+(missing store, empty selection, too large a selection) into a message figure.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from awa import export, query, schema
+from awa.figures.common import caption, message_figure, span_text
+from awa.figures.et import et_figure
+from awa.filters import (
+    AppState,
+    FilterError,
+    TimeRange,
+    format_time_range,
+    parse_float,
+    parse_query,
+    to_query,
+    with_times,
+)
+from awa.settings import Settings
+
+
+@dataclass(frozen=True)
+class View:
+    """What a figure slot shows: the figure, its caption and the CSV download link."""
+
+    figure: go.Figure
+    caption: str
+    download: str
+
+
+def resolve_state(settings: Settings, state: AppState) -> AppState:
+    """Fill in the default time range (first day of the PHA store) when none is given."""
+    if state.selection.times:
+        return state
+    try:
+        default = query.default_time_range(settings.data_dir)
+    except query.StoreMissingError:
+        return state
+    return with_times(state, (default,)) if default else state
+
+
+def download_link(name: str, state: AppState) -> str:
+    """Relative URL of the CSV download ``name`` for ``state`` (served by ``awa.api``)."""
+    return f"download/{name}.csv{to_query(state)}"
+
+
+def _failure(exc: Exception, title: str) -> View:
+    if isinstance(exc, query.StoreMissingError):
+        msg = f"No data: {exc}"
+    elif isinstance(exc, query.SelectionTooLargeError):
+        msg = f"Selection too large: {exc}"
+    elif isinstance(exc, FilterError):
+        msg = f"Invalid input: {exc}"
+    else:  # pragma: no cover - unexpected errors are reported, not hidden
+        raise exc
+    return View(message_figure(_wrap(msg), title), msg, "")
+
+
+def _no_time(settings: Settings, title: str) -> View:
+    """View shown when no time range is known: the missing store, or a request for a time."""
+    try:
+        query.get_table(settings.data_dir, schema.PHA_STORE)
+    except query.StoreMissingError as exc:
+        return _failure(exc, title)
+    return View(message_figure("Choose a time range.", title), "No time range chosen.", "")
+
+
+def _wrap(text: str, width: int = 70) -> str:
+    words, lines, line = text.split(), [], ""
+    for w in words:
+        if len(line) + len(w) + 1 > width and line:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def et_view(settings: Settings, state: AppState) -> View:
+    """The E-T view (heatmap or event scatter) of ``state``."""
+    title = "E-T: TOF vs energy"
+    state = resolve_state(settings, state)
+    sel, view = state.selection, state.view
+    if not sel.times:
+        return _no_time(settings, title)
+    try:
+        key = query.store_key(settings.data_dir)
+        if view.et_mode == "scatter":
+            from awa.figures.scatter import scatter_figure
+
+            sample = query.select_events(
+                key, sel, settings.scatter_max_events, settings.max_rows, settings.chunk_rows
+            )
+            if sample.complete:
+                fig = scatter_figure(sample, view, "et", f"{title}: {sample.n_selected:,} events")
+                cap = caption("E-T events", sample.n_selected, sample.n_selected, sel)
+                return View(fig, cap, download_link("events", state))
+            note = (
+                f"Scatter needs at most {settings.scatter_max_events:,} events; the selection "
+                f"holds {sample.n_selected:,}, so the heatmap is shown. "
+            )
+        else:
+            note = ""
+        hist = query.et_histogram(
+            key, sel, view.et_bin, view.et_x, view.et_y, settings.max_rows, settings.chunk_rows
+        )
+    except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
+        return _failure(exc, title)
+    head = f"{title}: {hist.n_shown:,} of {hist.n_selected:,} events"
+    fig = et_figure(hist, view, head)
+    cap = note + caption("E-T", hist.n_shown, hist.n_selected, sel)
+    return View(fig, cap, download_link("et", state))
+
+
+def data_dir_status(settings: Settings) -> str:
+    """One line on the stores: their time span, or which are missing."""
+    try:
+        summary = query.summarize(settings.data_dir)
+    except OSError as exc:  # pragma: no cover
+        return f"Stores unreadable: {exc}"
+    if summary.missing:
+        return f"Missing stores in {Path(settings.data_dir)}: {', '.join(summary.missing)}"
+    span = summary.spans.get("AMPTE_CHEM_nocal_pha.h5")
+    rows = summary.rows.get("AMPTE_CHEM_nocal_pha.h5", 0)
+    if not span:
+        return "The PHA store is empty."
+    return f"PHA store: {rows:,} events, {span[0]:%Y-%m-%d} to {span[1]:%Y-%m-%d}"
+
+
+def replace_view(state: AppState, **changes: object) -> AppState:
+    """Return ``state`` with view options changed."""
+    return replace(state, view=replace(state.view, **changes))  # type: ignore[arg-type]
+
+
+def state_of(search: str | None) -> AppState:
+    """The state a URL query string describes (bad parameters are skipped)."""
+    return parse_query(search)[0]
+
+
+def mmq_view(settings: Settings, state: AppState) -> View:
+    """The M-M/Q view (heatmap or event scatter) of ``state``."""
+    from awa.figures.mmq import mmq_figure
+
+    title = "M-M/Q: mass vs mass per charge"
+    state = resolve_state(settings, state)
+    sel, view = state.selection, state.view
+    if not sel.times:
+        return _no_time(settings, title)
+    try:
+        key = query.store_key(settings.data_dir)
+        note = ""
+        if view.mmq_mode == "scatter":
+            from awa.figures.scatter import scatter_figure
+
+            sample = query.select_events(
+                key, sel, settings.scatter_max_events, settings.max_rows, settings.chunk_rows
+            )
+            if sample.complete:
+                fig = scatter_figure(sample, view, "mmq", f"{title}: {sample.n_selected:,} events")
+                cap = caption("M-M/Q events", sample.n_selected, sample.n_selected, sel)
+                return View(fig, cap, download_link("events", state))
+            note = (
+                f"Scatter needs at most {settings.scatter_max_events:,} events; the selection "
+                f"holds {sample.n_selected:,}, so the heatmap is shown. "
+            )
+        hist = query.mmq_histogram(
+            key, sel, view.mmq_binx, view.mmq_biny, view.mmq_x, view.mmq_y, view.mmq_norm,
+            settings.max_rows, settings.chunk_rows,
+        )  # fmt: skip
+    except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
+        return _failure(exc, title)
+    weight = " (weighted by BRn/Rn)" if hist.weighted else ""
+    head = f"{title}: {hist.n_shown:,} of {hist.n_selected:,} events{weight}"
+    fig = mmq_figure(hist, view, head)
+    cap = note + caption("M-M/Q" + weight, hist.n_shown, hist.n_selected, sel)
+    return View(fig, cap, download_link("mmq", state))
+
+
+def clip_times(times: tuple[TimeRange, ...], window: TimeRange) -> tuple[TimeRange, ...]:
+    """The parts of ``times`` inside ``window``."""
+    out = []
+    for r in times:
+        a, b = max(r.start, window.start), min(r.end, window.end)
+        if b > a:
+            out.append(TimeRange(a, b))
+    return tuple(out)
+
+
+def timeline_view(settings: Settings, state: AppState, zoom: TimeRange | None = None) -> View:
+    """Stacked timelines of the chosen panels plus Kp and Dst, over the time ranges.
+
+    With ``zoom`` (the visible span after a zoom), the data are re-read and decimated for
+    that span only, so zooming in reveals every spin; the axis keeps the user's zoom.
+    """
+    from awa.figures.timeline import timeline_figure
+
+    title = "Timelines"
+    state = resolve_state(settings, state)
+    sel, view = state.selection, state.view
+    if not sel.times:
+        return _no_time(settings, title)
+    times = clip_times(sel.times, zoom) if zoom is not None else sel.times
+    if not times:
+        times = sel.times
+        zoom = None
+    panels = tuple(view.panels) + ("Kp", "Dst")
+    try:
+        key = query.store_key(settings.data_dir)
+        data = query.timeline(key, times, panels, settings.timeline_points,
+                              settings.max_rows)  # fmt: skip
+    except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
+        return _failure(exc, title)
+    n_raw = max((s[0].n_raw for s in data.values() if s), default=0)
+    head = f"{title}: {span_text(sel.times)}"
+    span = (sel.times[0].start, sel.times[-1].end)
+    fig = timeline_figure(data, view.log_rates, head, view.storm_dst, span)
+    zoom_text = f" Zoomed to {span_text(times)}: re-read at full detail." if zoom else ""
+    cap = (
+        f"Timelines of {', '.join(panels)}; rates in counts/spin, decimated to about "
+        f"{settings.timeline_points} points per trace (minimum and maximum of each bucket) "
+        f"from {n_raw:,} rows. Time: {span_text(sel.times)}.{zoom_text} All spins in the "
+        f"time range (event filters apply to the PHA views)."
+    )
+    return View(fig, cap, download_link("timeline", state))
+
+
+def me_view(settings: Settings, state: AppState) -> View:
+    """Matrix-element box counts over the selected time ranges (science cycles, L range)."""
+    from awa.figures.me import me_figure
+
+    title = "Matrix elements (on-board M-M/Q classification)"
+    state = resolve_state(settings, state)
+    sel = state.selection
+    if not sel.times:
+        return _no_time(settings, title)
+    try:
+        totals = query.me_totals(
+            query.store_key(settings.data_dir), sel.times, sel.l_range, settings.max_rows
+        )
+    except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
+        return _failure(exc, title)
+    n = int(totals.counts[:491].sum())
+    head = f"{title}: {n:,} counts in {totals.n_cycles:,} cycles"
+    l_text = f"L {sel.l_range[0]:g}-{sel.l_range[1]:g}" if sel.l_range is not None else "all L"
+    cap = (
+        f"Matrix elements ME0-ME490 summed over {totals.n_cycles:,} science cycles: {n:,} "
+        f"counts. Time: {span_text(sel.times)}. Filters: {l_text} (the other event filters "
+        f"do not apply to on-board counts). Each box is coloured by its counts; background "
+        f"boxes 252-256 lie under the others."
+    )
+    return View(me_figure(totals.counts, head), cap, "")
+
+
+def storm_options(settings: Settings, threshold_text: str | None) -> list[dict[str, str]]:
+    """Dropdown options of the storms below the Dst threshold (value: the time range)."""
+    try:
+        threshold = parse_float(threshold_text or "-100", "storm", -1000, 0)
+        storms = query.storm_intervals(query.store_key(settings.data_dir), threshold)
+    except (FilterError, query.StoreMissingError):
+        return []
+    out = []
+    for s in storms[:500]:
+        r = query.TimeRange(s.start, s.end)
+        hours = (s.end - s.start).total_seconds() / 3600
+        label = f"{s.start:%Y-%m-%d %H}h, {hours:.0f} h, min Dst {s.min_dst:.0f} nT"
+        out.append({"label": label, "value": format_time_range(r)})
+    return out
+
+
+def graph_config(base: dict[str, Any], image_format: str) -> dict[str, Any]:
+    """Graph config whose toolbar camera button downloads ``image_format`` (png or svg)."""
+    config = dict(base)
+    fmt = image_format if image_format in ("png", "svg") else "png"
+    config["toImageButtonOptions"] = {"format": fmt, "scale": 2, "filename": "awa"}
+    return config
+
+
+def decode_upload(content: str) -> str:
+    """Text of a ``dcc.Upload`` data URL (base64), as UTF-8."""
+    _, _, data = content.partition(",")
+    try:
+        return base64.b64decode(data).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise export.CsvFormatError("the file is not UTF-8 text") from None
+
+
+def upload_view(contents: list[str], names: list[str]) -> View:
+    """Sum and plot uploaded histogram CSVs (all on one grid)."""
+    from awa.figures.et import et_figure
+    from awa.figures.mmq import mmq_figure
+    from awa.filters import ViewOptions
+
+    title = "Uploaded histograms"
+    if not contents:
+        return View(
+            message_figure(
+                "Upload one or several histogram CSVs downloaded from AWA "
+                "to plot them (several are summed)."
+            ),
+            "",
+            "",
+        )
+    try:
+        items = []
+        for content, name in zip(contents, names or [""] * len(contents), strict=False):
+            try:
+                items.append(export.parse_histogram_csv(decode_upload(content)))
+            except export.CsvFormatError as exc:
+                raise export.CsvFormatError(f"{name}: {exc}") from None
+        total = export.sum_histograms(items)
+    except export.CsvFormatError as exc:
+        return View(message_figure(_wrap(f"Cannot plot: {exc}"), title), str(exc), "")
+    n = int(total.counts.sum())
+    hist = query.Hist2D(total.counts, total.x_edges, total.y_edges, n, n)
+    head = f"{total.title}: {n:,} counts"
+    if total.kind == "mmq":
+        view = ViewOptions(mmq_x=(float(total.x_edges[0]), float(total.x_edges[-1])),
+                           mmq_y=(float(total.y_edges[0]), float(total.y_edges[-1])),
+                           mmq_refs=True)  # fmt: skip
+        fig = mmq_figure(hist, view, head)
+    else:
+        view = ViewOptions(
+            et_x=(float(total.x_edges[0]), float(total.x_edges[-1])),
+            et_y=(float(total.y_edges[0]), float(total.y_edges[-1])),
+        )
+        fig = et_figure(hist, view, head)
+    files = ", ".join(names) if names else f"{len(contents)} files"
+    cap = (
+        f"{len(items)} file(s) summed ({files}): {n:,} counts in "
+        f"{np.count_nonzero(total.counts):,} "
+        f"non-empty bins. Filters: {total.filters}."
+    )
+    return View(fig, cap, "")

@@ -1,0 +1,240 @@
+"""Callbacks called as functions: URL <-> controls sync and the figure callbacks."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import dash
+import pytest
+
+from awa import create_app
+from awa.filters import parse_query
+from awa.pages import explore
+from awa.pages.controls import (
+    CONTROLS,
+    Ids,
+    parse_selected_range,
+    picker_range,
+    read_controls,
+    write_controls,
+)
+from awa.settings import Settings
+from tests.storefactory import SimulatedStores
+
+IDS = [c.id for c in CONTROLS]
+
+
+def controls_from(search: str, settings: Settings) -> dict[Ids, Any]:
+    """Control values after the page loads ``search``."""
+    out = explore.on_change(settings, None, search, *([None] * (len(CONTROLS) + 4)))
+    assert out[0] is dash.no_update  # loading a URL never rewrites it
+    return dict(zip(IDS, out[1 : 1 + len(CONTROLS)], strict=True))
+
+
+def change(
+    settings: Settings, values: dict[Ids, Any], trigger: str, extra: tuple[Any, ...] = (None,) * 4
+) -> tuple[Any, ...]:
+    args = [values[i] for i in IDS]
+    return explore.on_change(settings, trigger, "", *args, *extra)
+
+
+def test_page_load_fills_controls_with_defaults(store_settings: Settings) -> None:
+    values = controls_from("", store_settings)
+    assert values[Ids.TIME] == "1986-039-0000:1986-040-0000"  # first day of the store
+    assert values[Ids.L] == "2,10"
+    assert values[Ids.DPU] == [0, 2]
+    assert values[Ids.SSD] == [0, 1, 2, 3, 4, 5]
+    assert values[Ids.FLAGS] == ["r1019", "r3", "rssd"]
+    assert values[Ids.MLT] == ""
+    assert values[Ids.TL_PANELS] == ["FSR", "DCR", "TCR", "SSD", "L"]
+
+
+def test_page_load_from_a_shared_url(store_settings: Settings) -> None:
+    search = "?t=1986-039-0100:0300&mlt=2200-0400&dpu=all&tri=1&etbin=4&panels=DCR,ME"
+    values = controls_from(search, store_settings)
+    assert values[Ids.TIME] == "1986-039-0100:1986-039-0300"
+    assert values[Ids.MLT] == "2200-0400"
+    assert values[Ids.DPU] == [0, 1, 2, 3]
+    assert "tri" in values[Ids.FLAGS]
+    assert values[Ids.ET_BIN] == "4"
+    assert values[Ids.TL_PANELS] == ["DCR", "ME"]
+    # Reading the controls back gives the same state: the URL is the source of truth.
+    state, errors = parse_query(search)
+    assert errors == []
+    assert read_controls(write_controls(state)) == read_controls(values)
+
+
+def test_bad_url_parameter_is_reported(store_settings: Settings) -> None:
+    out = explore.on_change(store_settings, None, "?L=banana", *([None] * (len(CONTROLS) + 4)))
+    assert "L:" in out[-1]
+    assert "accepted" in out[-1]
+
+
+def test_control_change_writes_the_url(store_settings: Settings) -> None:
+    values = controls_from("", store_settings)
+    values[Ids.L] = "3-8"
+    values[Ids.DPU] = [0]
+    out = change(store_settings, values, Ids.L)
+    search = out[0]
+    assert search.startswith("?t=1986-039-0000:1986-040-0000")
+    assert "L=3,8" in search
+    assert "dpu=0" in search
+    assert out[-1] == ""
+    assert all(v is dash.no_update for v in out[1:-1])  # the user's text is left alone
+
+
+def test_malformed_control_gives_a_message_and_keeps_the_url(store_settings: Settings) -> None:
+    values = controls_from("", store_settings)
+    values[Ids.TIME] = "1986-400"
+    out = change(store_settings, values, Ids.TIME)
+    assert out[0] is dash.no_update
+    assert "outside 001-365" in out[-1]
+    values[Ids.TIME] = "1986-040"
+    values[Ids.MLT] = "25:00-0100"
+    out = change(store_settings, values, Ids.MLT)
+    assert out[0] is dash.no_update
+    assert out[-1].startswith("mlt:")
+
+
+def test_picker_storm_and_timeline_selection_set_the_time(store_settings: Settings) -> None:
+    values = controls_from("", store_settings)
+    out = change(store_settings, values, Ids.PICKER, ("1986-02-10", None, None, "1986-02-09"))
+    assert out[0].startswith("?t=1986-040-0000:1986-042-0000")
+    assert out[1 + IDS.index(Ids.TIME)] == "1986-040-0000:1986-042-0000"
+    out = change(store_settings, values, Ids.STORMS, (None, "1986-039-0600:1200", None, None))
+    assert out[0].startswith("?t=1986-039-0600:1986-039-1200")
+    selected = {"range": {"x3": ["1986-02-08 03:00:00", "1986-02-08 04:30:12.6"]}, "points": []}
+    out = change(store_settings, values, Ids.TL_GRAPH, (None, None, selected, None))
+    assert out[0].startswith("?t=1986-039-0300:1986-039-043013")
+    # Nothing chosen: nothing changes.
+    out = change(store_settings, values, Ids.STORMS, (None, None, None, None))
+    assert all(v is dash.no_update for v in out)
+
+
+def test_selection_and_picker_parsing() -> None:
+    assert parse_selected_range(None) is None
+    assert parse_selected_range({"points": []}) is None
+    assert parse_selected_range({"range": {"x": ["bad", "1986-02-08"]}}) is None
+    assert picker_range("1986-02-09", None) is None
+    r = picker_range("1986-02-09T00:00:00", "1986-02-09")
+    assert r is not None
+    assert r.seconds == 86400
+
+
+def test_et_callback_draws_the_histogram(store_settings: Settings) -> None:
+    fig, caption, href, events, config = explore.et_outputs(
+        store_settings, "?t=1986-039-0000:0600&img=svg"
+    )
+    assert config["toImageButtonOptions"]["format"] == "svg"
+    assert fig.data[0].type == "heatmap"
+    assert "events of" in caption
+    assert "1986-02-08 00:00 to 1986-02-08 06:00" in caption
+    assert href == "download/et.csv?t=1986-039-0000:1986-039-0600&img=svg"
+    assert events == "download/events.csv?t=1986-039-0000:1986-039-0600&img=svg"
+    assert "TOF channel" in fig.layout.xaxis.title.text
+
+
+def test_scatter_mode_and_its_limit(sim_store: SimulatedStores) -> None:
+    small = Settings(data_dir=sim_store.folder, cache_type="null", scatter_max_events=50)
+    big = Settings(data_dir=sim_store.folder, cache_type="null")
+    search = "?t=1986-039-0200:0300&etmode=scatter&color=SSDID"
+    fig, caption, *_ = explore.et_outputs(big, search)
+    assert {t.type for t in fig.data} == {"scattergl"}
+    assert {t.name for t in fig.data} <= {"SSDID 0", "SSDID 1", "SSDID 2", "SSDID 3"}
+    fig, caption, *_ = explore.et_outputs(small, search)
+    assert fig.data[0].type == "heatmap"
+    assert caption.startswith("Scatter needs at most 50 events")
+
+
+def test_mmq_and_timeline_callbacks(store_settings: Settings) -> None:
+    fig, caption, href, _ = explore.mmq_outputs(store_settings, "?t=1986-039-0000:1200&norm=1")
+    assert fig.data[0].type == "heatmap"
+    assert fig.layout.xaxis.type == "log"
+    assert "weighted by BRn/Rn" in caption
+    assert href.startswith("download/mmq.csv?t=")
+    fig, caption, href, _ = explore.timeline_outputs(
+        store_settings, "?t=1986-039-0000:1200&panels=DCR,L"
+    )
+    assert [a.title.text for a in (fig.layout.yaxis, fig.layout.yaxis2)] == [
+        "DCR, counts/spin", "L, Re"
+    ]  # fmt: skip
+    assert fig.layout.yaxis4.title.text == "Dst, nT"
+    assert fig.layout.dragmode == "select"
+
+
+def test_missing_store_gives_messages(empty_settings: Settings) -> None:
+    for outputs in (explore.et_outputs, explore.mmq_outputs, explore.timeline_outputs):
+        fig = outputs(empty_settings, "?t=1986-040")[0]
+        assert "is missing" in fig.layout.meta["awa_message"]
+    # No time in the URL and no store to take a default from: the store is named.
+    assert "is missing" in explore.et_outputs(empty_settings, "")[0].layout.meta["awa_message"]
+
+
+@pytest.fixture
+def client(store_settings: Settings) -> Any:
+    app = create_app(store_settings)
+    return app.server.test_client()
+
+
+def test_dash_endpoint_runs_the_et_callback(client: Any) -> None:
+    outputs = [
+        {"id": "et-graph", "property": "figure"},
+        {"id": "et-caption", "property": "children"},
+        {"id": "et-download", "property": "href"},
+        {"id": "et-events-download", "property": "href"},
+        {"id": "et-graph", "property": "config"},
+    ]
+    payload = {
+        "output": "..et-graph.figure...et-caption.children...et-download.href..."
+        "et-events-download.href...et-graph.config..",
+        "outputs": outputs,
+        "inputs": [{"id": "url", "property": "search", "value": "?t=1986-039-0200:0400"}],
+        "changedPropIds": ["url.search"],
+        "state": [],
+    }
+    assert client.get("/").status_code == 200
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200
+    body = json.loads(response.data)["response"]
+    assert body["et-graph"]["figure"]["data"][0]["type"] == "heatmap"
+    assert "events of" in body["et-caption"]["children"]
+
+
+def test_zoom_rereads_the_visible_span(
+    store_settings: Settings, sim_store: SimulatedStores
+) -> None:
+    search = "?t=1986-039-0000:1200&panels=DCR"
+    assert explore.zoom_outputs(store_settings, {"autosize": True}, search) == (
+        dash.no_update,
+        dash.no_update,
+    )
+    relayout = {"xaxis.range[0]": "1986-02-08 02:00:00", "xaxis.range[1]": "1986-02-08 02:10"}
+    fig, caption = explore.zoom_outputs(store_settings, relayout, search)
+    assert "Zoomed to 1986-02-08 02:00 to 1986-02-08 02:10" in caption
+    dcr = fig.data[0]
+    t = sim_store.rates["SpinStartTime"]
+    spins = int(t.between("1986-02-08 02:00", "1986-02-08 02:09:59").sum())
+    assert len(dcr.x) == spins  # every spin of the 10 minutes
+    fig, caption = explore.zoom_outputs(store_settings, {"xaxis2.autorange": True}, search)
+    assert "Zoomed" not in caption
+    assert len(fig.data[0].x) <= 2000 + 2
+
+
+def test_every_url_parameter_has_a_control() -> None:
+    from awa.filters import PARAMS
+
+    shown = [k for c in CONTROLS for k in c.keys]
+    assert sorted(shown) == sorted(p.key for p in PARAMS)
+    assert len(shown) == len(set(shown))
+
+
+def test_matrix_elements_only_on_their_tab(store_settings: Settings) -> None:
+    assert explore.me_outputs(store_settings, "?t=1986-039-0300:0600") == (
+        dash.no_update,
+        dash.no_update,
+    )
+    fig, caption = explore.me_outputs(store_settings, "?t=1986-039-0300:0600&tab=me")
+    assert fig.data[0].type == "heatmap"
+    assert "science cycles" in caption
+    assert "L 2-10" in caption
