@@ -12,8 +12,12 @@ from awa.cache import init_cache
 from awa.pages import explore
 from awa.settings import Settings
 
-#: Stylesheets and scripts served by Dash.
-ASSETS = Path(__file__).resolve().parents[1] / "assets"
+
+def assets_folder() -> Path:
+    """The top-level ``assets/`` folder: beside the package in a checkout, else in the
+    working directory (the Docker image copies it to /app/assets)."""
+    beside = Path(__file__).resolve().parents[1] / "assets"
+    return beside if beside.is_dir() else Path.cwd() / "assets"
 
 
 def build_app(settings: Settings) -> dash.Dash:
@@ -26,7 +30,7 @@ def build_app(settings: Settings) -> dash.Dash:
         "awa",
         server=server,  # type: ignore[arg-type]
         title="AWA: AMPTE/CCE CHEM",
-        assets_folder=str(ASSETS),
+        assets_folder=str(assets_folder()),
         update_title=None,  # type: ignore[arg-type]
     )
     app.layout = explore.layout(settings)
