@@ -34,7 +34,7 @@ demo-data: $(VENV)/.installed
 run: demo-data
 	@if [ -f app.py ] && [ -f awa/app.py ]; then \
 	  echo "AWA on http://$(HOST):$(PORT)/ (data: $(DATA))"; \
-	  AWA_DATA_DIR=$(DATA) $(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --timeout 300 app:server; \
+	  AWA_DATA_DIR=$(DATA) $(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) app:server; \
 	else \
 	  echo "demo stores are in $(DATA)/"; \
 	fi
