@@ -1,4 +1,4 @@
-"""Flask routes of AWA: streamed CSV downloads and ``/health``.
+"""Flask routes of AWA: streamed CSV downloads, ``/health``, ``/api/coverage`` and the atlas.
 
 Downloads take the same query string as the page, so a link built from the page's URL
 downloads exactly what is shown.  CSVs are streamed (never embedded in the page).
@@ -7,11 +7,13 @@ downloads exactly what is shown.  CSVs are streamed (never embedded in the page)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request, send_from_directory, stream_with_context
 
-from awa import export, query, views
-from awa.filters import parse_query
+from awa import coverage, export, mequery, query, views
+from awa.filters import FilterError, parse_query
 from awa.settings import Settings
 
 
@@ -60,8 +62,12 @@ def make_blueprint(settings: Settings) -> Blueprint:
 
     @bp.route("/download/<kind>.csv")
     def download(kind: str) -> Response:
+        if kind in ("me", "me_timeline"):
+            return _me_download(settings, kind)
         if kind not in ("et", "mmq", "events", "timeline"):
-            return _error(404, f"no download named {kind}.csv; try et, mmq, events, timeline")
+            return _error(
+                404, f"no download named {kind}.csv; try et, mmq, events, timeline, me, me_timeline"
+            )
         state, err = _state()
         if err is not None or state is None:
             return err or _error(400, "bad request")
@@ -98,7 +104,68 @@ def make_blueprint(settings: Settings) -> Blueprint:
         except query.SelectionTooLargeError as exc:
             return _error(413, str(exc))
 
+    @bp.route("/api/coverage")
+    def api_coverage() -> Response:
+        try:
+            cov = coverage.read_coverage(settings.data_dir)
+        except coverage.CoverageMissingError as exc:
+            response = jsonify({"error": str(exc)})
+            response.status_code = 404
+            return response
+        body = dict(cov.raw)
+        body["summary"] = coverage.summarize(cov)
+        return jsonify(body)
+
+    @bp.route("/atlas-files/<path:name>")
+    def atlas_file(name: str) -> Response:
+        folder = Path(settings.data_dir).resolve() / coverage.ATLAS_DIR
+        if not folder.is_dir():
+            return _error(
+                404,
+                f"no atlas in {folder}: render it with 'awa-build atlas --data "
+                f"{settings.data_dir} --out {folder}'",
+            )
+        if not name.endswith((".png", ".json")) or ".." in Path(name).parts:
+            return _error(404, f"{name}: only the atlas's .png images and index.json are served")
+        target = (folder / name).resolve()
+        if not target.is_relative_to(folder) or not target.is_file():
+            return _error(404, f"{name} is not in the atlas; rebuild it with 'awa-build atlas'")
+        response = send_from_directory(folder, name, max_age=3600)
+        return response
+
     return bp
+
+
+def _me_download(settings: Settings, kind: str) -> Response:
+    """CSV of the ME box totals (``me``) or of the chosen boxes per cycle (``me_timeline``)."""
+    pairs = parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True)
+    boxes_text = next((v for k, v in pairs if k == "boxes"), None)
+    rest = urlencode([(k, v) for k, v in pairs if k != "boxes"])
+    state, errors = parse_query(rest)
+    if errors:
+        return _error(400, "Bad parameters: " + "; ".join(errors))
+    state = views.resolve_state(settings, state)
+    sel = state.selection
+    if not sel.times:
+        return _error(400, "Choose a time range (parameter t)")
+    try:
+        key = query.store_key(settings.data_dir)
+        if kind == "me":
+            totals = query.me_totals(key, sel.times, sel.l_range, settings.max_rows)
+            title = f"Matrix elements, {totals.n_cycles} science cycles"
+            return _csv_response(iter([mequery.me_csv(totals, state, title)]), "awa_me.csv")
+        boxes = mequery.parse_boxes(boxes_text)
+        series = mequery.me_timeline(
+            key, sel.times, sel.l_range, boxes, settings.max_rows, settings.max_rows
+        )
+        text = mequery.me_timeline_csv(series, state)
+        return _csv_response(iter([text]), "awa_me_timeline.csv")
+    except FilterError as exc:
+        return _error(400, f"Bad parameters: {exc}")
+    except query.StoreMissingError as exc:
+        return _error(503, str(exc))
+    except query.SelectionTooLargeError as exc:
+        return _error(413, str(exc))
 
 
 def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:

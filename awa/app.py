@@ -8,8 +8,9 @@ import dash
 from flask import Flask
 
 from awa.api import make_blueprint
+from awa.background import make_manager
 from awa.cache import init_cache
-from awa.pages import explore
+from awa.pages import atlas, coverage, explore, router
 from awa.settings import Settings
 
 
@@ -26,13 +27,30 @@ def build_app(settings: Settings) -> dash.Dash:
     server.config["AWA_SETTINGS"] = settings
     init_cache(server, settings)
     server.register_blueprint(make_blueprint(settings))
+    # Long requests run as background callbacks: local processes, or Celery workers when
+    # AWA_REDIS_URL is set (``celery -A awa.worker worker``).
+    manager = make_manager(settings)
+    server.extensions["awa_background"] = manager
     app = dash.Dash(
         "awa",
         server=server,  # type: ignore[arg-type]
         title="AWA: AMPTE/CCE CHEM",
         assets_folder=str(assets_folder()),
         update_title=None,  # type: ignore[arg-type]
+        suppress_callback_exceptions=True,  # pages are swapped in by the router
+        background_callback_manager=manager,
     )
-    app.layout = explore.layout(settings)
+    prefix = str(app.config.requests_pathname_prefix or "/")
+    app.layout = router.layout()
+    router.register_callbacks(
+        app,
+        {
+            "explore": lambda _search: explore.layout(settings),
+            "coverage": lambda _search: coverage.layout(settings, prefix),
+            "atlas": lambda search: atlas.layout(settings, search, prefix),
+        },
+    )
     explore.register_callbacks(app, settings)
+    coverage.register_callbacks(app, settings)
+    atlas.register_callbacks(app, settings)
     return app

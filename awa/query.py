@@ -13,6 +13,7 @@ objects whose fields are numbers, enums and datetimes.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import threading
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import tables
 
-from awa import schema
+from awa import columns, schema
 from awa.cache import cached
 from awa.filters import Selection, TimeRange
 
@@ -67,13 +68,13 @@ def store_key(data_dir: str | Path) -> StoreKey:
     """Return the :class:`StoreKey` of ``data_dir`` (one ``stat`` per store file)."""
     folder = Path(data_dir).resolve()
     stamp = []
-    for spec in schema.STORES:
-        path = folder / spec.filename
+    for name in [spec.filename for spec in schema.STORES] + [schema.COLUMNS_FILE]:
+        path = folder / name
         try:
             st = path.stat()
         except OSError:
             continue
-        stamp.append((spec.filename, st.st_size, st.st_mtime_ns))
+        stamp.append((name, st.st_size, st.st_mtime_ns))
     return StoreKey(str(folder), tuple(stamp))
 
 
@@ -109,6 +110,36 @@ def close_all() -> None:
         handle.close()
     _handles().clear()
     _local.__dict__.pop("hours", None)
+    _local.__dict__.pop("sidecars", None)
+
+
+def _open_file(path: Path) -> tables.File | None:
+    """The read-only handle of ``path`` for this thread (reopened when the file changed).
+
+    None when the file is absent; raises :class:`StoreMissingError` when it is unreadable.
+    """
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    version = (st.st_size, st.st_mtime_ns)
+    files = _handles()
+    entry = files.get(str(path))
+    if entry is not None and entry[1] != version:
+        _local.__dict__.get("hours", {}).pop(id(entry[0]), None)
+        _local.__dict__.get("sidecars", {}).pop(id(entry[0]), None)
+        entry[0].close()
+        entry = None
+    if entry is None:
+        try:
+            handle = tables.open_file(str(path), mode="r")
+            with _opened_lock:
+                _opened[:] = [h for h in _opened if h.isopen] + [handle]
+        except (OSError, tables.HDF5ExtError) as exc:
+            raise StoreMissingError(f"store {path.name} cannot be opened: {exc}") from None
+        entry = (handle, version)
+        files[str(path)] = entry
+    return entry[0]
 
 
 def get_table(data_dir: str | Path, spec: schema.StoreSpec) -> tables.Table:
@@ -120,37 +151,41 @@ def get_table(data_dir: str | Path, spec: schema.StoreSpec) -> tables.Table:
         When the file is absent or does not hold the expected table.
     """
     path = Path(data_dir).resolve() / spec.filename
-    try:
-        st = path.stat()
-    except OSError:
+    handle = _open_file(path)
+    if handle is None:
         raise StoreMissingError(
             f"store {spec.filename} is missing in {path.parent}; build it with "
             f"'awa-build' (the app only reads stores)"
-        ) from None
-    version = (st.st_size, st.st_mtime_ns)
-    files = _handles()
-    entry = files.get(str(path))
-    if entry is not None and entry[1] != version:
-        _local.__dict__.get("hours", {}).pop(id(entry[0]), None)
-        entry[0].close()
-        entry = None
-    if entry is None:
-        try:
-            handle = tables.open_file(str(path), mode="r")
-            with _opened_lock:
-                _opened[:] = [h for h in _opened if h.isopen] + [handle]
-        except (OSError, tables.HDF5ExtError) as exc:
-            raise StoreMissingError(f"store {spec.filename} cannot be opened: {exc}") from None
-        entry = (handle, version)
-        files[str(path)] = entry
+        )
     try:
-        node = entry[0].get_node(f"/{spec.key}/table")
+        node = handle.get_node(f"/{spec.key}/table")
     except tables.NoSuchNodeError:
         raise StoreMissingError(
             f"store {spec.filename} has no table '{spec.key}'; rebuild it with 'awa-build'"
         ) from None
     assert isinstance(node, tables.Table)
     return node
+
+
+def get_sidecar(data_dir: str | Path) -> columns.Sidecar | None:
+    """The column sidecar of ``data_dir`` when present and made from its current stores.
+
+    None (the stores are then read directly) when the file is absent, unreadable or stale.
+    """
+    folder = Path(data_dir).resolve()
+    try:
+        handle = _open_file(folder / schema.COLUMNS_FILE)
+    except StoreMissingError:
+        return None
+    if handle is None:
+        return None
+    cache: dict[int, columns.Sidecar | None] = _local.__dict__.setdefault("sidecars", {})
+    if id(handle) not in cache:
+        pha = get_table(folder, schema.PHA_STORE)
+        rates = get_table(folder, schema.RATES_STORE)
+        ok = columns.matches(handle, pha, rates)
+        cache[id(handle)] = columns.Sidecar(handle) if ok else None
+    return cache[id(handle)]
 
 
 def to_ns(t: datetime) -> int:
@@ -232,9 +267,25 @@ def _in_range(values: npt.NDArray[Any], bounds: tuple[float, float]) -> npt.NDAr
     return (values >= bounds[0]) & (values <= bounds[1])
 
 
-def event_mask(rows: npt.NDArray[Any], sel: Selection) -> npt.NDArray[np.bool_]:
-    """Mask of PHA rows (structured array) passing the event-level filters of ``sel``."""
-    mask = np.ones(len(rows), dtype=bool)
+#: Spin-level PHA columns the filters read (constant within a spin).
+CONTEXT_COLUMNS = (
+    "L", "Voltage_Step", "MLTH", "PAPS_lvl", "DPU_Mode", "TAC_Slope", "PHA_Priority",
+)  # fmt: skip
+#: Event-level PHA columns the filters read.
+DETECTOR_COLUMNS = ("SSDID", "Range", "Energy", "TOF")
+#: Rates columns the rate filters read (:func:`spin_mask`).
+RATE_FILTER_COLUMNS = (
+    "Dst", "Kp", "BR0", "BR1", "BR2", "DCR", "TCR", "R0", "R1", "R2", "Period_Cntr",
+    "Voltage_Step", "FSR", "SSD",
+)  # fmt: skip
+
+
+def context_mask(rows: Any, sel: Selection) -> npt.NDArray[np.bool_]:
+    """Mask of PHA rows passing the spin-level filters of ``sel`` (``CONTEXT_COLUMNS``).
+
+    ``rows`` is a structured array or a mapping of column arrays.
+    """
+    mask = np.ones(len(rows["L"]), dtype=bool)
     if sel.l_range is not None:
         mask &= _in_range(rows["L"], sel.l_range)
     if sel.vstep_range is not None:
@@ -247,13 +298,20 @@ def event_mask(rows: npt.NDArray[Any], sel: Selection) -> npt.NDArray[np.bool_]:
         else:
             mask &= (mlt >= lo) | (mlt <= hi)
     for column, allowed in (
-        ("SSDID", sel.ssd_ids),
-        ("Range", sel.pha_ranges),
         ("PAPS_lvl", sel.paps_levels),
         ("DPU_Mode", sel.dpu_modes),
         ("TAC_Slope", sel.tac_slopes),
         ("PHA_Priority", sel.pha_priorities),
     ):
+        if allowed is not None:
+            mask &= np.isin(rows[column], np.asarray(allowed))
+    return mask
+
+
+def detector_mask(rows: Any, sel: Selection) -> npt.NDArray[np.bool_]:
+    """Mask of PHA rows passing the event-level filters of ``sel`` (``DETECTOR_COLUMNS``)."""
+    mask = np.ones(len(rows["TOF"]), dtype=bool)
+    for column, allowed in (("SSDID", sel.ssd_ids), ("Range", sel.pha_ranges)):
         if allowed is not None:
             mask &= np.isin(rows[column], np.asarray(allowed))
     if sel.triples_only:
@@ -267,13 +325,18 @@ def event_mask(rows: npt.NDArray[Any], sel: Selection) -> npt.NDArray[np.bool_]:
     return mask
 
 
-def spin_mask(rates: npt.NDArray[Any], sel: Selection) -> npt.NDArray[np.bool_]:
+def event_mask(rows: npt.NDArray[Any], sel: Selection) -> npt.NDArray[np.bool_]:
+    """Mask of PHA rows (structured array) passing the event-level filters of ``sel``."""
+    return context_mask(rows, sel) & detector_mask(rows, sel)
+
+
+def spin_mask(rates: Any, sel: Selection) -> npt.NDArray[np.bool_]:
     """Mask of rates rows (spins, structured array in time order) passing ``sel``'s rate filters.
 
     The sweep filter numbers sweeps by counting ``Period_Cntr == 0`` along the rows given,
     so ``rates`` should extend a sweep length beyond the spins of interest.
     """
-    mask = np.ones(len(rates), dtype=bool)
+    mask = np.ones(len(rates["Kp"]), dtype=bool)
     if sel.dst_range is not None:
         mask &= _in_range(rates["Dst"], sel.dst_range)
     if sel.kp_range is not None:
@@ -460,6 +523,11 @@ def et_histogram(
     """
     xe = channel_edges(*x_range, bin_width)
     ye = channel_edges(*y_range, bin_width)
+    side = get_sidecar(key.data_dir)
+    if side is not None:
+        flat, n_sel = _channel_counts(side, key.data_dir, sel, xe, ye)
+        counts = flat.reshape(len(ye) - 1, len(xe) - 1).astype(np.float64)
+        return Hist2D(counts, xe, ye, n_sel, int(flat.sum()))
     counts = np.zeros((len(ye) - 1, len(xe) - 1))
     n_sel = 0
     for ev in iter_events(key.data_dir, sel, chunk_rows=chunk_rows, max_rows=max_rows):
@@ -468,6 +536,41 @@ def et_histogram(
         h, _, _ = np.histogram2d(ev["Energy"][inside], ev["TOF"][inside], bins=(ye, xe))
         counts += h
     return Hist2D(counts, xe, ye, n_sel, int(counts.sum()))
+
+
+@functools.lru_cache(maxsize=64)
+def _channel_lut(edges: tuple[float, ...], scale: int) -> npt.NDArray[np.int32]:
+    """Bin of every int16 channel value (indexed by its uint16 bit pattern) times ``scale``.
+
+    Values outside ``[edges[0], edges[-1])`` map to a large negative number.  The bin is the
+    one ``np.histogram2d`` gives (``searchsorted(edges, v, "right") - 1``), so counts made
+    with the table equal the brute-force ones exactly.
+    """
+    e = np.asarray(edges, dtype=np.float64)
+    u = np.arange(65536, dtype=np.int64)
+    v = np.where(u < 32768, u, u - 65536).astype(np.float64)
+    inside = (v >= e[0]) & (v < e[-1])
+    b = np.searchsorted(e, v, side="right") - 1
+    return np.where(inside, b * scale, -(2**30)).astype(np.int32)
+
+
+def _channel_counts(
+    side: columns.Sidecar, data_dir: str, sel: Selection, xe: FloatArray, ye: FloatArray
+) -> tuple[npt.NDArray[np.int64], int]:
+    """Flat (Energy bin, TOF bin) counts and the number selected, from the column sidecar."""
+    nx, ny = len(xe) - 1, len(ye) - 1
+    lut_x = _channel_lut(tuple(xe.tolist()), 1)
+    lut_y = _channel_lut(tuple(ye.tolist()), nx)
+    flat = np.zeros(nx * ny, dtype=np.int64)
+    n_sel = 0
+    ranges = row_ranges(get_table(data_dir, schema.PHA_STORE), sel.times)
+    for block in columns.scan(side, ranges, sel, ("Energy", "TOF")):
+        n_sel += int(np.count_nonzero(block.mask))
+        idx = lut_y[block.values["Energy"].view(np.uint16)]
+        idx += lut_x[block.values["TOF"].view(np.uint16)]
+        keep = block.mask & (idx >= 0)
+        flat += np.bincount(idx[keep], minlength=nx * ny)
+    return flat, n_sel
 
 
 def event_weights(ev: dict[str, npt.NDArray[Any]]) -> FloatArray:
@@ -518,22 +621,60 @@ def mmq_histogram(
     """
     xe = log_edges(*x_range, bin_x)
     ye = log_edges(*y_range, bin_y)
-    counts = np.zeros((len(ye) - 1, len(xe) - 1))
-    n_sel = 0
-    n_shown = 0
-    for ev in iter_events(
-        key.data_dir, sel, with_rates=normalise, chunk_rows=chunk_rows, max_rows=max_rows
-    ):
-        n_sel += len(ev["TOF"])
-        phys = convert(ev)
-        mass, mpq = phys["mass"], phys["mpq"]
-        good = np.isfinite(mass) & np.isfinite(mpq) & _inside(mass, ye) & _inside(mpq, xe)
-        weights = event_weights(ev)[good] if normalise else None
-        h, _, _ = np.histogram2d(mass[good], mpq[good], bins=(ye, xe), weights=weights)
-        hc = h if weights is None else np.histogram2d(mass[good], mpq[good], bins=(ye, xe))[0]
-        counts += h
-        n_shown += int(hc.sum())
-    return Hist2D(counts, xe, ye, n_sel, n_shown, weighted=normalise)
+    acc = _MmqAccumulator(xe, ye, normalise)
+    side = get_sidecar(key.data_dir)
+    if side is not None:
+        ranges = row_ranges(get_table(key.data_dir, schema.PHA_STORE), sel.times)
+        weights = ("BR0", "BR1", "BR2", "R0", "R1", "R2") if normalise else ()
+        ev_cols = ("Energy", "TOF", "Range") if normalise else ("Energy", "TOF")
+        for block in columns.scan(
+            side, ranges, sel, ev_cols, ("Voltage_Step", "PAPS_lvl"), weights
+        ):
+            acc.add({k: v[block.mask] for k, v in block.values.items()})
+    else:
+        for ev in iter_events(
+            key.data_dir, sel, with_rates=normalise, chunk_rows=chunk_rows, max_rows=max_rows
+        ):
+            acc.add(ev)
+    return Hist2D(acc.counts, xe, ye, acc.n_sel, acc.n_shown, weighted=normalise)
+
+
+class _MmqAccumulator:
+    """Sums the M-M/Q histogram of event chunks (selected events only)."""
+
+    def __init__(self, xe: FloatArray, ye: FloatArray, normalise: bool) -> None:
+        self.xe, self.ye, self.normalise = xe, ye, normalise
+        self.counts = np.zeros((len(ye) - 1, len(xe) - 1))
+        self.n_sel = 0
+        self.n_shown = 0
+
+    def add(self, ev: dict[str, npt.NDArray[Any]]) -> None:
+        xe, ye = self.xe, self.ye
+        self.n_sel += len(ev["TOF"])
+        if len(ev["TOF"]) == 0:
+            return
+        from awa import physics
+
+        # The values of physics.convert_events, element by element; M/Q (the costly part)
+        # only for events whose mass is on the grid, as no other event can be shown.
+        t_ns = physics.tof_ns(ev["TOF"])
+        mass = physics.mass_amu(physics.energy_kev(ev["Energy"]), t_ns)
+        on_grid = np.flatnonzero(np.isfinite(mass) & _inside(mass, ye))
+        mass = mass[on_grid]
+        mpq = physics.mass_per_charge(
+            t_ns[on_grid], mass, ev["Voltage_Step"][on_grid],
+            physics.paps_kv(ev["PAPS_lvl"][on_grid]),
+        )  # fmt: skip
+        ok = np.isfinite(mpq) & _inside(mpq, xe)
+        good = on_grid[ok]
+        mass, mpq = mass[ok], mpq[ok]
+        weights = event_weights(ev)[good] if self.normalise else None
+        h, _, _ = np.histogram2d(mass, mpq, bins=(ye, xe), weights=weights)
+        if weights is None:
+            self.n_shown += int(h.sum())
+        else:
+            self.n_shown += len(good)
+        self.counts += h
 
 
 # ---------------------------------------------------------------------------------------
@@ -656,16 +797,27 @@ def _derived(rows: dict[str, npt.NDArray[Any]], column: str) -> FloatArray:
 
 
 def read_timeline_column(
-    table: tables.Table, lo: int, hi: int, column: str, chunk_bytes: int = 64 * 2**20
+    table: tables.Table,
+    lo: int,
+    hi: int,
+    column: str,
+    chunk_bytes: int = 64 * 2**20,
+    side: columns.Sidecar | None = None,
 ) -> FloatArray:
-    """Values of timeline ``column`` for rows ``[lo, hi)``, read field by field in chunks."""
+    """Values of timeline ``column`` for rows ``[lo, hi)``, read field by field in chunks.
+
+    With ``side`` (the column sidecar, for the rates store) the fields are read from it.
+    """
     fields = _fields_for(table, column)
     row_bytes = sum(table.coldtypes[f].itemsize for f in fields) or 1
     step = max(chunk_bytes // row_bytes, 1000)
-    parts = [
-        _derived({f: table.read(c0, min(c0 + step, hi), field=f) for f in fields}, column)
-        for c0 in range(lo, hi, step)
-    ]
+
+    def read(c0: int, c1: int) -> dict[str, npt.NDArray[Any]]:
+        if side is not None:
+            return side.read("rates", fields, c0, c1)
+        return {f: table.read(c0, c1, field=f) for f in fields}
+
+    parts = [_derived(read(c0, min(c0 + step, hi)), column) for c0 in range(lo, hi, step)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 
@@ -738,12 +890,19 @@ def timeline(
         table = get_table(key.data_dir, specs[store])
         ranges = row_ranges(table, times)
         total = sum(hi - lo for lo, hi in ranges)
-        if max_rows is not None and total > max_rows:
+        side = get_sidecar(key.data_dir) if store == schema.RATES_STORE.key else None
+        if side is None and max_rows is not None and total > max_rows:
             raise SelectionTooLargeError(
                 f"the time range holds {total:,} rows of {specs[store].filename}; "
                 f"choose a shorter time range"
             )
-        pieces = [(lo, hi, table.read(lo, hi, field="SpinStartTime")) for lo, hi in ranges]
+        if side is not None:
+            pieces = [
+                (lo, hi, side.read("rates", ["SpinStartTime"], lo, hi)["SpinStartTime"])
+                for lo, hi in ranges
+            ]
+        else:
+            pieces = [(lo, hi, table.read(lo, hi, field="SpinStartTime")) for lo, hi in ranges]
         for panel in names:
             series = []
             for column in PANEL_SOURCES[panel][1]:
@@ -752,7 +911,7 @@ def timeline(
                     if hi <= lo:
                         continue
                     t = t_raw.astype(np.int64)
-                    v = read_timeline_column(table, lo, hi, column)
+                    v = read_timeline_column(table, lo, hi, column, side=side)
                     share = max(int(points * (hi - lo) / max(total, 1)), 10)
                     td, vd = decimate(t, v, share)
                     ts += [td, np.array([td[-1] + 1], dtype=np.int64)]

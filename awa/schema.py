@@ -161,6 +161,23 @@ STORES = (PHA_STORE, RATES_STORE, HK_STORE, ME_STORE, CAL_PHA_STORE)
 #: PHA events, calibration time, time blocks and the verify findings of each daily file.
 COVERAGE_FILE = "AMPTE_CHEM_coverage.json"
 
+#: Column sidecar written by every build beside the stores (``awa.columns``): the PHA and
+#: rates columns the app scans, one compressed chunked array each, for fast column reads.
+#: An addition for the app; the pandas stores above are unchanged by it.
+COLUMNS_FILE = "AMPTE_CHEM_columns.h5"
+#: Event-level PHA columns in the sidecar (one value per PHA row).
+SIDECAR_EVENT_COLUMNS = ("Energy", "TOF", "Range", "SSDID")
+#: Spin-level PHA columns, run-length encoded in the sidecar (one value per run of rows).
+SIDECAR_RUN_COLUMNS = (
+    "SpinStartTime", "L", "MLTH", "Voltage_Step", "PAPS_lvl", "DPU_Mode", "TAC_Slope",
+    "PHA_Priority",
+)  # fmt: skip
+#: Rates columns in the sidecar (one value per rates row).
+SIDECAR_RATES_COLUMNS = (
+    "SpinStartTime", "Period_Cntr", "Voltage_Step", "FSR", "DCR", "TCR", "SSD",
+    "BR0", "BR1", "BR2", "R0", "R1", "R2", "Dst", "Kp",
+)  # fmt: skip
+
 #: Columns queryable in ``where`` expressions (PyTables data columns); the ME store only
 #: needs its time, L and CSHK.
 ME_DATA_COLUMNS = ("SpinStartTime", "L", "CSHK")

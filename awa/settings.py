@@ -47,6 +47,14 @@ class Settings:
         Points per timeline trace after decimation (``AWA_TIMELINE_POINTS``, default 2000).
     debug : bool
         Dash debug mode (``AWA_DEBUG``, default false).
+    background_dir : Path or None
+        Folder of the background-callback results when they run in local processes
+        (``AWA_BACKGROUND_DIR``; default ``<cache_dir>/background`` when ``AWA_CACHE_DIR``
+        is set, else a per-user folder in the system temporary directory).  With
+        ``AWA_REDIS_URL`` set, background callbacks run in Celery workers instead.
+    background_days : float
+        Selections longer than this many days draw their histograms as background
+        callbacks with a progress bar (``AWA_BACKGROUND_DAYS``, default 3).
     """
 
     data_dir: Path = Path("awa_data")
@@ -59,6 +67,8 @@ class Settings:
     chunk_rows: int = 2_000_000
     timeline_points: int = 2000
     debug: bool = False
+    background_dir: Path | None = None
+    background_days: float = 3.0
 
     def __post_init__(self) -> None:
         if self.cache_type not in CACHE_TYPES:
@@ -72,6 +82,8 @@ class Settings:
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
         if self.timeline_points < 10:
             raise SettingsError(f"timeline_points must be >= 10, got {self.timeline_points}")
+        if not self.background_days > 0:  # also rejects NaN
+            raise SettingsError(f"background_days must be positive, got {self.background_days}")
 
     @classmethod
     def from_env(
@@ -89,14 +101,22 @@ class Settings:
         src = os.environ if env is None else env
         values: dict[str, object] = {}
 
-        def _int(var: str) -> int | None:
+        def _float(var: str) -> float | None:
             raw = src.get(var)
             if raw is None or raw.strip() == "":
                 return None
             try:
-                return int(float(raw))
+                return float(raw)
             except ValueError:
                 raise SettingsError(f"{var} must be a number, got {raw!r}") from None
+
+        def _int(var: str) -> int | None:
+            num = _float(var)
+            if num is None:
+                return None
+            if num != num or num in (float("inf"), float("-inf")):
+                raise SettingsError(f"{var} must be a finite number, got {src[var]!r}")
+            return int(num)
 
         if src.get("AWA_DATA_DIR"):
             values["data_dir"] = Path(src["AWA_DATA_DIR"])
@@ -114,6 +134,11 @@ class Settings:
             num = _int(var)
             if num is not None:
                 values[name] = num
+        days = _float("AWA_BACKGROUND_DAYS")
+        if days is not None:
+            values["background_days"] = days
+        if src.get("AWA_BACKGROUND_DIR"):
+            values["background_dir"] = Path(src["AWA_BACKGROUND_DIR"])
         if src.get("AWA_DEBUG"):
             values["debug"] = src["AWA_DEBUG"].strip().lower() in ("1", "true", "yes", "on")
         values.update(overrides or {})
@@ -126,6 +151,8 @@ class Settings:
                 values["cache_type"] = "filesystem"
         if values.get("cache_type") == "filesystem" and not values.get("cache_dir"):
             values["cache_dir"] = Path(str(values.get("data_dir", cls.data_dir))) / ".awa_cache"
+        if not values.get("background_dir") and values.get("cache_dir"):
+            values["background_dir"] = Path(str(values["cache_dir"])) / "background"
         return cls(**values)  # type: ignore[arg-type]
 
     def describe(self) -> str:

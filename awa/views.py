@@ -19,6 +19,7 @@ import plotly.graph_objects as go
 from awa import export, query, schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
+from awa.figures.histogram import MAX_FIGURE_CELLS
 from awa.filters import (
     AppState,
     FilterError,
@@ -29,6 +30,7 @@ from awa.filters import (
     to_query,
     with_times,
 )
+from awa.mequery import MeOptions
 from awa.settings import Settings
 
 
@@ -66,6 +68,19 @@ def _failure(exc: Exception, title: str) -> View:
         msg = f"Invalid input: {exc}"
     else:  # pragma: no cover - unexpected errors are reported, not hidden
         raise exc
+    return View(message_figure(_wrap(msg), title), msg, "")
+
+
+def grid_cells(x_edges: np.ndarray, y_edges: np.ndarray) -> int:
+    """Number of cells of a histogram grid with these bin edges."""
+    return max(len(x_edges) - 1, 0) * max(len(y_edges) - 1, 0)
+
+
+def _too_fine(title: str, cells: int, advice: str) -> View:
+    msg = (
+        f"{cells:,} bins are too many to draw (at most {MAX_FIGURE_CELLS:,} keep the figure "
+        f"under 1 MB): {advice}."
+    )
     return View(message_figure(_wrap(msg), title), msg, "")
 
 
@@ -115,6 +130,12 @@ def et_view(settings: Settings, state: AppState) -> View:
             )
         else:
             note = ""
+        cells = grid_cells(
+            query.channel_edges(*view.et_x, view.et_bin),
+            query.channel_edges(*view.et_y, view.et_bin),
+        )
+        if cells > MAX_FIGURE_CELLS:
+            return _too_fine(title, cells, "widen the bin or narrow the TOF/energy ranges")
         hist = query.et_histogram(
             key, sel, view.et_bin, view.et_x, view.et_y, settings.max_rows, settings.chunk_rows
         )
@@ -177,6 +198,11 @@ def mmq_view(settings: Settings, state: AppState) -> View:
                 f"Scatter needs at most {settings.scatter_max_events:,} events; the selection "
                 f"holds {sample.n_selected:,}, so the heatmap is shown. "
             )
+        cells = grid_cells(
+            query.log_edges(*view.mmq_x, view.mmq_binx), query.log_edges(*view.mmq_y, view.mmq_biny)
+        )
+        if cells > MAX_FIGURE_CELLS:
+            return _too_fine(title, cells, "widen the log10 bins or narrow the M/Q and M ranges")
         hist = query.mmq_histogram(
             key, sel, view.mmq_binx, view.mmq_biny, view.mmq_x, view.mmq_y, view.mmq_norm,
             settings.max_rows, settings.chunk_rows,
@@ -238,11 +264,16 @@ def timeline_view(settings: Settings, state: AppState, zoom: TimeRange | None = 
     return View(fig, cap, download_link("timeline", state))
 
 
-def me_view(settings: Settings, state: AppState) -> View:
-    """Matrix-element box counts over the selected time ranges (science cycles, L range)."""
+def me_view(settings: Settings, state: AppState, options: MeOptions | None = None) -> View:
+    """Matrix-element box counts over the selected time ranges (science cycles, L range).
+
+    The picture is rebuilt from the box list (spec section 6); ``options`` set the colour
+    limits and axis window.  The download is the CSV of the box totals with box limits.
+    """
     from awa.figures.me import me_figure
 
     title = "Matrix elements (on-board M-M/Q classification)"
+    opts = options or MeOptions()
     state = resolve_state(settings, state)
     sel = state.selection
     if not sel.times:
@@ -259,10 +290,45 @@ def me_view(settings: Settings, state: AppState) -> View:
     cap = (
         f"Matrix elements ME0-ME490 summed over {totals.n_cycles:,} science cycles: {n:,} "
         f"counts. Time: {span_text(sel.times)}. Filters: {l_text} (the other event filters "
-        f"do not apply to on-board counts). Each box is coloured by its counts; background "
-        f"boxes 252-256 lie under the others."
+        f"do not apply to on-board counts). Each box is a rectangle of the on-board grid "
+        f"coloured by its counts (log scale; grey: no counts); background boxes 252-256 "
+        f"(red dashed) lie under the others; doubles ME0-47 (no energy) are in the strip "
+        f"below. Click a box to add it to the timeline's boxes."
     )
-    return View(me_figure(totals.counts, head), cap, "")
+    fig = me_figure(totals.counts, head, opts.z_range, opts.mpq_range, opts.mass_range)
+    return View(fig, cap, download_link("me", state))
+
+
+def me_timeline_view(settings: Settings, state: AppState, options: MeOptions | None = None) -> View:
+    """Counts per cycle of the chosen ME boxes against time, over the selection's span."""
+    from awa.figures.me import me_timeline_figure
+    from awa.mequery import format_boxes, me_timeline
+
+    opts = options or MeOptions()
+    label = format_boxes(opts.boxes)
+    title = f"ME timeline: boxes {label}"
+    state = resolve_state(settings, state)
+    sel = state.selection
+    if not sel.times:
+        return _no_time(settings, title)
+    try:
+        series = me_timeline(
+            query.store_key(settings.data_dir), sel.times, sel.l_range, opts.boxes,
+            settings.timeline_points, settings.max_rows,
+        )  # fmt: skip
+    except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
+        return _failure(exc, title)
+    span = (sel.times[0].start, sel.times[-1].end)
+    head = f"{title}: {series.total:,.0f} counts in {series.n_cycles:,} cycles"
+    fig = me_timeline_figure(series, head, span)
+    cap = (
+        f"Counts per science cycle in ME boxes {label}, {series.n_cycles:,} cycles "
+        f"(decimated to about {settings.timeline_points} points). Time: "
+        f"{span_text(sel.times)}."
+    )
+    link = download_link("me_timeline", state)
+    link += ("&" if "?" in link else "?") + "boxes=" + label
+    return View(fig, cap, link)
 
 
 def storm_options(settings: Settings, threshold_text: str | None) -> list[dict[str, str]]:

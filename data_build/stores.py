@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import tables
 
-from awa import schema, timeindex
+from awa import columns, schema, timeindex
 from data_build import fits, indices, verify
 from data_build.layout import FILENAME_RE
 
@@ -608,6 +608,12 @@ def build_stores(
                 _write_empty(w.path, spec)
             hours = timeindex.merge_hour_starts(w.hour_parts)
             _finish_store(w.path, spec, w.sorted, attrs, hours)
+        say("writing the column sidecar ...")
+        columns.write_columns(
+            tmp / schema.PHA_STORE.filename,
+            tmp / schema.RATES_STORE.filename,
+            tmp / schema.COLUMNS_FILE,
+        )
         (tmp / schema.COVERAGE_FILE).write_text(
             json.dumps(
                 {
@@ -620,6 +626,9 @@ def build_stores(
         )
         for spec in schema.STORES:
             os.replace(tmp / spec.filename, out / spec.filename)
+        # After the stores: a reader never pairs new stores with a sidecar it accepts
+        # unless both are new (the sidecar records the stores' row counts and build time).
+        os.replace(tmp / schema.COLUMNS_FILE, out / schema.COLUMNS_FILE)
         os.replace(tmp / schema.COVERAGE_FILE, out / schema.COVERAGE_FILE)
     finally:
         for w in writers.values():

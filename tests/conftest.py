@@ -31,12 +31,14 @@ def sim_store(tmp_path_factory: pytest.TempPathFactory) -> SimulatedStores:
 
 
 @pytest.fixture
-def store_settings(sim_store: SimulatedStores) -> Settings:
+def store_settings(sim_store: SimulatedStores, tmp_path: Path) -> Settings:
     """Settings pointing at the simulated store, without a result cache."""
-    return Settings(data_dir=sim_store.folder, cache_type="null")
+    return Settings(data_dir=sim_store.folder, cache_type="null", background_dir=tmp_path / "jobs")
 
 
 @pytest.fixture
 def empty_settings(tmp_path: Path) -> Settings:
     """Settings pointing at an empty folder (every store missing)."""
-    return Settings(data_dir=tmp_path / "nothing", cache_type="null")
+    return Settings(
+        data_dir=tmp_path / "nothing", cache_type="null", background_dir=tmp_path / "jobs"
+    )

@@ -141,24 +141,3 @@ def test_caption_states_counts_time_and_filters() -> None:
     assert "triples only" in text
     assert span_text(()) == "all times"
     assert message_figure("hello").layout.annotations[0].text == "hello"
-
-
-def test_me_grid_places_every_box() -> None:
-    from awa.figures.me import box_grid, me_figure
-
-    cells, xe, ye = box_grid()
-    assert cells.shape == (len(ye) - 1, len(xe) - 1)
-    shown = set(np.unique(cells[cells >= 0]).tolist())
-    boxes = physics.me_boxes()
-    triples = set(boxes.loc[boxes["kind"] == "triple", "me"])
-    doubles = set(boxes.loc[boxes["kind"] == "double", "me"])
-    assert triples | doubles <= shown  # background boxes may be fully covered
-    assert set(np.unique(cells[0][cells[0] >= 0]).tolist()) == doubles  # lowest row
-    assert xe[1] == pytest.approx(0.6837)  # grid x = 1 is M/Q 0.6837 (spec section 6)
-    counts = np.zeros(512)
-    counts[100] = 50.0
-    fig = me_figure(counts, "t")
-    custom = np.asarray(fig.data[0].customdata)
-    assert custom[..., 0].max() == 50.0
-    assert set(custom[custom[..., 0] == 50.0][:, 1]) == {100.0}
-    assert me_figure(np.zeros(512), "t").layout.meta["awa_message"].startswith("No matrix")

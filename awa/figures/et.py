@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from awa.figures.common import message_figure
-from awa.figures.histogram import HOVER_CELLS, add_title, centres, log_heatmap
+from awa.figures.histogram import RICH_HOVER_CELLS, add_title, centres, log_heatmap
 from awa.filters import ViewOptions
 from awa.query import Hist2D
 
@@ -35,25 +35,27 @@ def et_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
     xc, yc = centres(hist.x_edges), centres(hist.y_edges)
     fx, fy = (NS_PER_CH, KEV_PER_CH) if physical else (1.0, 1.0)
     ny, nx = hist.counts.shape
-    if ny * nx <= HOVER_CELLS:
+    unit_x, unit_y = ("ns", "keV") if physical else ("ch", "ch")
+    if ny * nx <= RICH_HOVER_CELLS:
+        # x and y carry the shown unit; customdata the counts and the other unit
+        ox, oy = (xc, yc) if physical else (xc * NS_PER_CH, yc * KEV_PER_CH)
+        other_x, other_y = ("ch", "ch") if physical else ("ns", "keV")
         custom = np.stack(
             [
                 hist.counts,
-                np.broadcast_to(xc * NS_PER_CH, (ny, nx)),
-                np.broadcast_to(yc[:, None] * KEV_PER_CH, (ny, nx)),
-                np.broadcast_to(xc, (ny, nx)),
-                np.broadcast_to(yc[:, None], (ny, nx)),
+                np.broadcast_to(ox, (ny, nx)),
+                np.broadcast_to(oy[:, None], (ny, nx)),
             ],
             axis=-1,
         )
         hover = (
-            "TOF ch %{customdata[3]:.0f} = %{customdata[1]:.1f} ns<br>"
-            "Energy ch %{customdata[4]:.0f} = %{customdata[2]:.1f} keV<br>"
+            f"TOF %{{x:.1f}} {unit_x} = %{{customdata[1]:.1f}} {other_x}<br>"
+            f"Energy %{{y:.1f}} {unit_y} = %{{customdata[2]:.1f}} {other_y}<br>"
             "counts %{customdata[0]:,.0f}<extra></extra>"
         )
     else:
-        custom = hist.counts[..., None]
-        unit_x, unit_y = ("ns", "keV") if physical else ("ch", "ch")
+        # lean payload for fine grids: counts only, float32 (exact below 16.7 million a bin)
+        custom = hist.counts[..., None].astype(np.float32)
         hover = (
             f"TOF %{{x:.1f}} {unit_x}<br>Energy %{{y:.1f}} {unit_y}<br>"
             "counts %{customdata[0]:,.0f}<extra></extra>"

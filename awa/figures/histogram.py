@@ -10,6 +10,11 @@ from awa.figures.common import COLORSCALE, base_layout
 
 #: Largest grid that carries physical values in its hover data (keeps pages light).
 HOVER_CELLS = 80_000
+#: Largest grid a heatmap figure draws: with float32 z and counts this keeps a figure under
+#: 1 MB.  Finer grids are still available as CSV downloads.
+MAX_FIGURE_CELLS = 80_000
+#: Grids up to this size carry the full hover (physical values, bin limits) per cell.
+RICH_HOVER_CELLS = 20_000
 
 
 def centres(edges: npt.NDArray[np.float64], log: bool = False) -> npt.NDArray[np.float64]:
@@ -55,7 +60,7 @@ def log_heatmap(
     return go.Heatmap(
         x=x,
         y=y,
-        z=z,
+        z=z.astype(np.float32),
         zmin=zmin,
         zmax=zmax,
         colorscale=COLORSCALE,

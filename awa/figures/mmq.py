@@ -6,9 +6,12 @@ import numpy as np
 import plotly.graph_objects as go
 
 from awa.figures.common import message_figure
-from awa.figures.histogram import HOVER_CELLS, add_title, log_heatmap
+from awa.figures.histogram import add_title, log_heatmap
 from awa.filters import ViewOptions
 from awa.query import Hist2D
+
+#: Grids up to this size carry bin limits in the hover (5 values a cell, under 1 MB).
+MMQ_RICH_HOVER_CELLS = 12_000
 
 
 def species_marks(
@@ -61,7 +64,7 @@ def mmq_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
         )
     ny, nx = hist.counts.shape
     label = "weighted counts" if hist.weighted else "counts"
-    if ny * nx <= HOVER_CELLS:
+    if ny * nx <= MMQ_RICH_HOVER_CELLS:
         custom = np.stack(
             [
                 hist.counts,
@@ -78,7 +81,8 @@ def mmq_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
             f"{label} %{{customdata[0]:,.4g}}<extra></extra>"
         )
     else:
-        custom = hist.counts[..., None]
+        # lean payload for fine grids: counts only, float32
+        custom = hist.counts[..., None].astype(np.float32)
         hover = f"M/Q %{{x:.3g}} amu/e<br>M %{{y:.3g}} amu<br>{label} %{{customdata[0]:,.4g}}"
     fig = go.Figure(
         log_heatmap(hist.counts, hist.x_edges, hist.y_edges, view.z_range, hover, custom, label)

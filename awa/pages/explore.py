@@ -4,16 +4,23 @@ Layout functions build components; callbacks only wire components to ``awa.pages
 (URL <-> controls) and ``awa.views`` (state -> figure).  The URL query string is the single
 source of truth: controls write it, figures read it, so copying the URL shares the view and
 the browser's back/forward buttons move through earlier views.
+
+Selections longer than ``Settings.background_days`` draw their E-T and M-M/Q histograms in a
+background callback (:mod:`awa.background`) with a progress bar and a cancel button; shorter
+ones stay ordinary callbacks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
 from typing import Any, cast
 
 import dash
 from dash import Input, Output, State, ctx, dcc, html
+from dash.exceptions import PreventUpdate
 
-from awa import views
+from awa import background, views
 from awa.filters import (
     DPU_MODES,
     PAPS_OPTIONS,
@@ -23,6 +30,7 @@ from awa.filters import (
     TimeRange,
     parse_time_ranges,
 )
+from awa.pages import me as me_page
 from awa.pages.controls import (
     CONTROLS,
     Ids,
@@ -31,6 +39,7 @@ from awa.pages.controls import (
     picker_range,
     sync,
 )
+from awa.pages.router import nav_links
 from awa.settings import Settings
 
 GRAPH_CONFIG: dict[str, Any] = {
@@ -183,6 +192,31 @@ def sidebar() -> html.Div:
     )
 
 
+class JobIds(StrEnum):
+    """Component ids of the progress panel of long requests (background callbacks)."""
+
+    JOB = "long-job"
+    PANEL = "long-progress"
+    BAR = "long-progress-bar"
+    TEXT = "long-progress-text"
+    CANCEL = "long-cancel"
+
+
+def progress_panel() -> html.Div:
+    """Progress bar and cancel button of a long request (shown while one runs)."""
+    return html.Div(
+        [
+            dcc.Store(id=JobIds.JOB),
+            html.Progress(id=JobIds.BAR, value="0", max="1", className="awa-progress-bar"),
+            html.Span(id=JobIds.TEXT, className="awa-progress-text"),
+            html.Button("Cancel", id=JobIds.CANCEL, n_clicks=0, className="awa-cancel"),
+        ],
+        id=JobIds.PANEL,
+        className="awa-progress",
+        style={"display": "none"},
+    )
+
+
 def _graph(cid: Ids, height: str) -> dcc.Loading:
     return dcc.Loading(
         dcc.Graph(id=cid, config=cast(Any, GRAPH_CONFIG), style={"height": height}),
@@ -297,17 +331,6 @@ def timeline_card() -> html.Div:
     )
 
 
-def me_tab() -> html.Div:
-    """Matrix-element box counts on the mass versus M/Q grid."""
-    return html.Div(
-        [
-            _graph(Ids.ME_GRAPH, "560px"),
-            html.Div(id=Ids.ME_CAPTION, className="awa-caption"),
-        ],
-        className="awa-card awa-wide",
-    )
-
-
 def upload_tab() -> html.Div:
     """Upload one or several histogram CSVs (this app's format) to sum and plot them."""
     return html.Div(
@@ -341,6 +364,7 @@ def layout(settings: Settings) -> html.Div:
                             ),
                         ],
                     ),  # fmt: skip
+                    nav_links("explore"),
                     html.Div(id=Ids.STATUS, className="awa-status"),
                     html.Div(
                         [
@@ -368,6 +392,7 @@ def layout(settings: Settings) -> html.Div:
                                         value="explore",
                                         **TAB_STYLE,
                                         children=[
+                                            progress_panel(),
                                             html.Div([et_card(), mmq_card()], className="awa-pair"),
                                             timeline_card(),
                                         ],
@@ -376,7 +401,7 @@ def layout(settings: Settings) -> html.Div:
                                         label="Matrix elements",
                                         value="me",
                                         **TAB_STYLE,
-                                        children=[me_tab()],
+                                        children=[me_page.me_tab(cast(Any, GRAPH_CONFIG))],
                                     ),
                                     dcc.Tab(
                                         label="Uploaded histograms",
@@ -459,6 +484,41 @@ def mmq_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
     return view.figure, view.caption, view.download, _config(state)
 
 
+def is_long(settings: Settings, search: str | None) -> bool:
+    """True when the histograms of ``search`` are drawn by the background callback."""
+    state = views.resolve_state(settings, views.state_of(search))
+    return background.is_long(state.selection, settings)
+
+
+def job_of(settings: Settings, search: str | None, previous: Any) -> Any:
+    """The long request to start for ``search`` (no update for a short one).
+
+    A sequence number makes a repeated query string a new request."""
+    if not is_long(settings, search):
+        return dash.no_update
+    seq = previous.get("seq", 0) if isinstance(previous, dict) else 0
+    return {"search": search or "", "seq": int(seq) + 1}
+
+
+def long_outputs(
+    server: Any, settings: Settings, set_progress: Callable[[Any], None], job: Any
+) -> tuple[Any, ...]:
+    """Body of the background callback: E-T then M-M/Q outputs, drawn day by day.
+
+    ``set_progress`` receives (days done, days in all, text) after each day.
+    """
+    if not isinstance(job, dict) or "search" not in job:
+        raise PreventUpdate
+
+    def report(what: str, done: int, total: int) -> None:
+        set_progress((str(done), str(total), background.progress_text(what, done, total)))
+
+    with server.app_context(), background.progress_scope(report):
+        et = et_outputs(settings, job["search"])
+        mmq = mmq_outputs(settings, job["search"])
+    return (*et, *mmq)
+
+
 def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
     """Timeline figure, caption and CSV link for a query string."""
     state = views.state_of(search)
@@ -468,11 +528,7 @@ def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
 
 def me_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
     """Matrix-element figure and caption, computed only while its tab is shown."""
-    state = views.state_of(search)
-    if state.view.tab != "me":
-        return dash.no_update, dash.no_update
-    view = views.me_view(settings, state)
-    return view.figure, view.caption
+    return me_page.picture_outputs(settings, search, None, None, None)[:2]
 
 
 def zoom_outputs(
@@ -506,26 +562,51 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
         trigger = ctx.triggered_id
         return on_change(settings, None if trigger is None else str(trigger), search, *args)
 
-    @app.callback(
+    et_out = [
         Output(Ids.ET_GRAPH, "figure"),
         Output(Ids.ET_CAPTION, "children"),
         Output(Ids.ET_DOWNLOAD, "href"),
         Output(Ids.ET_EVENTS, "href"),
         Output(Ids.ET_GRAPH, "config"),
-        Input(Ids.URL, "search"),
-    )
-    def _et(search: str | None) -> tuple[Any, ...]:
-        return et_outputs(settings, search)
-
-    @app.callback(
+    ]
+    mmq_out = [
         Output(Ids.MMQ_GRAPH, "figure"),
         Output(Ids.MMQ_CAPTION, "children"),
         Output(Ids.MMQ_DOWNLOAD, "href"),
         Output(Ids.MMQ_GRAPH, "config"),
-        Input(Ids.URL, "search"),
-    )
+    ]
+
+    @app.callback(*et_out, Input(Ids.URL, "search"))
+    def _et(search: str | None) -> tuple[Any, ...]:
+        if is_long(settings, search):
+            return (dash.no_update,) * len(et_out)
+        return et_outputs(settings, search)
+
+    @app.callback(*mmq_out, Input(Ids.URL, "search"))
     def _mmq(search: str | None) -> tuple[Any, ...]:
+        if is_long(settings, search):
+            return (dash.no_update,) * len(mmq_out)
         return mmq_outputs(settings, search)
+
+    @app.callback(Output(JobIds.JOB, "data"), Input(Ids.URL, "search"), State(JobIds.JOB, "data"))
+    def _route(search: str | None, previous: Any) -> Any:
+        return job_of(settings, search, previous)
+
+    @app.callback(
+        *[Output(o.component_id, o.component_property, allow_duplicate=True)
+          for o in et_out + mmq_out],
+        Input(JobIds.JOB, "data"),
+        background=True,
+        progress=[
+            Output(JobIds.BAR, "value"), Output(JobIds.BAR, "max"), Output(JobIds.TEXT, "children")
+        ],
+        progress_default=["0", "1", ""],
+        running=[(Output(JobIds.PANEL, "style"), {"display": "flex"}, {"display": "none"})],
+        cancel=[Input(JobIds.CANCEL, "n_clicks"), Input(Ids.URL, "search")],
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def _long(set_progress: Callable[[Any], None], job: Any) -> tuple[Any, ...]:
+        return long_outputs(app.server, settings, set_progress, job)
 
     @app.callback(
         Output(Ids.TL_GRAPH, "figure"),
@@ -547,13 +628,7 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
     def _zoom(relayout: dict[str, Any] | None, search: str | None) -> tuple[Any, ...]:
         return zoom_outputs(settings, relayout, search)
 
-    @app.callback(
-        Output(Ids.ME_GRAPH, "figure"),
-        Output(Ids.ME_CAPTION, "children"),
-        Input(Ids.URL, "search"),
-    )
-    def _me(search: str | None) -> tuple[Any, ...]:
-        return me_outputs(settings, search)
+    me_page.register_callbacks(app, settings)
 
     @app.callback(Output(Ids.STORMS, "options"), Input(Ids.STORM_DST, "value"))
     def _storms(threshold: str | None) -> list[dict[str, str]]:

@@ -1,0 +1,390 @@
+"""Long requests: day-by-day histograms with progress, and the background-callback managers."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import numpy as np
+import pytest
+from dash.exceptions import PreventUpdate
+
+from awa import background, create_app, query
+from awa.filters import Selection, TimeRange, parse_params, parse_time_ranges
+from awa.pages import explore
+from awa.settings import Settings, SettingsError
+from tests.redisserver import CeleryWorker, RedisServer, start_celery_worker, start_redis
+from tests.storefactory import SimulatedStores, make_stores
+
+
+@pytest.fixture(scope="module")
+def three_days(tmp_path_factory: pytest.TempPathFactory) -> SimulatedStores:
+    """Three simulated days, 1986-02-07 to 1986-02-10."""
+    folder = tmp_path_factory.mktemp("three_days")
+    return make_stores(folder, start="1986-02-07", days=3.0, events_per_spin=1.0, seed=3)
+
+
+def _t(text: str) -> tuple[TimeRange, ...]:
+    return parse_time_ranges(text)
+
+
+# ---------------------------------------------------------------------------------------
+# Days
+# ---------------------------------------------------------------------------------------
+
+
+def test_day_pieces_cut_at_midnight_and_cover_the_ranges() -> None:
+    times = _t("1986-038-1200:1986-040-0600; 1986-041-0100:0200")
+    pieces = background.day_pieces(times)
+    assert pieces == (
+        TimeRange(datetime(1986, 2, 7, 12), datetime(1986, 2, 8)),
+        TimeRange(datetime(1986, 2, 8), datetime(1986, 2, 9)),
+        TimeRange(datetime(1986, 2, 9), datetime(1986, 2, 9, 6)),
+        TimeRange(datetime(1986, 2, 10, 1), datetime(1986, 2, 10, 2)),
+    )
+    assert sum(p.seconds for p in pieces) == sum(r.seconds for r in times)
+    assert background.day_pieces(()) == ()
+    whole_day = _t("1986-039")
+    assert background.day_pieces(whole_day) == whole_day
+
+
+def test_long_means_more_days_than_the_setting() -> None:
+    settings = Settings(background_days=3.0)
+    assert not background.is_long(Selection(times=_t("1986-039-0000:1986-042-0000")), settings)
+    assert background.is_long(Selection(times=_t("1986-039-0000:1986-042-0100")), settings)
+    assert not background.is_long(Selection(), settings)
+    assert background.selection_days(Selection(times=_t("1986-039-0000:1200"))) == 0.5
+
+
+# ---------------------------------------------------------------------------------------
+# Day-by-day histograms are exact
+# ---------------------------------------------------------------------------------------
+
+SELECTIONS = {
+    "plain": dict(t="1986-038-0600:1986-040-1800"),
+    "filters": dict(t="1986-038-0000:1986-041-0000", L="3,8", ssd="0,1,2", mlt="2000-0600"),
+    "rates": dict(t="1986-038-1000:1986-040-2200", brdcr="1", sweep="DCR,30,10", kp="0,6"),
+}
+
+
+@pytest.mark.parametrize("name", SELECTIONS)
+def test_summed_days_equal_the_whole_histogram(name: str, three_days: SimulatedStores) -> None:
+    key = query.store_key(three_days.folder)
+    sel = parse_params(SELECTIONS[name])[0].selection
+    reports: list[tuple[int, int]] = []
+
+    whole = query.et_histogram(key, sel, 16, chunk_rows=5000)
+    by_day = background.histogram_by_day(
+        query.et_histogram,
+        (key, sel, 16),
+        {"chunk_rows": 5000},
+        lambda d, n: reports.append((d, n)),
+    )
+    assert whole.n_selected > 0
+    np.testing.assert_array_equal(by_day.counts, whole.counts)
+    assert (by_day.n_selected, by_day.n_shown) == (whole.n_selected, whole.n_shown)
+    assert reports == [(i, 3) for i in (1, 2, 3)]
+
+    args = (key, sel, 0.05, 0.05, (0.5, 60.0), (0.5, 60.0))
+    for norm in (False, True):
+        whole_m = query.mmq_histogram(*args, normalise=norm)
+        days_m = background.histogram_by_day(query.mmq_histogram, args, {"normalise": norm})
+        np.testing.assert_allclose(days_m.counts, whole_m.counts, rtol=1e-12, atol=0)
+        assert days_m.n_shown == whole_m.n_shown
+        assert days_m.weighted is norm
+
+
+def test_the_row_limit_applies_to_the_whole_selection(three_days: SimulatedStores) -> None:
+    key = query.store_key(three_days.folder)
+    sel = Selection(times=_t("1986-038:1986-041"))
+    per_day = max(
+        query.count_rows(three_days.folder, (p,)) for p in background.day_pieces(sel.times)
+    )
+    limit = per_day + 1  # every day fits, the three days do not
+    with pytest.raises(query.SelectionTooLargeError, match="choose a shorter time range"):
+        background.histogram_by_day(query.et_histogram, (key, sel, 16), {"max_rows": limit})
+
+
+def test_sum_histograms_checks_the_grid(three_days: SimulatedStores) -> None:
+    key = query.store_key(three_days.folder)
+    sel = Selection(times=_t("1986-039-0000:0100"))
+    with pytest.raises(ValueError, match="share bin edges"):
+        background.sum_histograms(
+            [query.et_histogram(key, sel, 16), query.et_histogram(key, sel, 32)]
+        )
+    with pytest.raises(ValueError, match="no histograms"):
+        background.sum_histograms([])
+
+
+def test_progress_scope_splits_the_histograms_of_a_view(three_days: SimulatedStores) -> None:
+    from awa import views
+
+    settings = Settings(data_dir=three_days.folder, cache_type="null")
+    state = parse_params({"t": "1986-038-1200:1986-040-1200", "etbin": "32"})[0]
+    reports: list[tuple[str, int, int]] = []
+    with background.progress_scope(lambda *r: reports.append(r)):
+        et = views.et_view(settings, state)
+        mmq = views.mmq_view(settings, state)
+        # other queries pass through untouched
+        sample = query.select_events(query.store_key(three_days.folder), state.selection, 10)
+    assert reports == [("E-T", d, 3) for d in (1, 2, 3)] + [("M-M/Q", d, 3) for d in (1, 2, 3)]
+    assert not sample.complete
+    plain_et = views.et_view(settings, state)
+    assert et.caption == plain_et.caption
+    np.testing.assert_array_equal(et.figure.data[0].z, plain_et.figure.data[0].z)
+    assert mmq.caption == views.mmq_view(settings, state).caption
+    assert background.progress_text("E-T", 12, 30) == "E-T histogram: 12 of 30 days"
+    assert background.progress_text("E-T", 1, 1) == "E-T histogram: 1 of 1 day"
+
+
+# ---------------------------------------------------------------------------------------
+# Managers
+# ---------------------------------------------------------------------------------------
+
+
+def test_diskcache_manager_by_default(tmp_path: Path) -> None:
+    from dash import DiskcacheManager
+
+    manager = background.make_manager(Settings(background_dir=tmp_path / "jobs"))
+    assert isinstance(manager, DiskcacheManager)
+    assert Path(manager.handle.directory) == tmp_path / "jobs"
+    with pytest.raises(TypeError, match="set AWA_REDIS_URL"):
+        background.celery_of(manager)
+    assert background.default_background_dir().name.startswith("awa-background-")
+
+
+def test_celery_manager_when_redis_is_set() -> None:
+    from dash import CeleryManager
+
+    url = "redis://127.0.0.1:1/0"  # not contacted until a job runs
+    settings = Settings(cache_type="redis", redis_url=url, cache_timeout=600)
+    manager = background.make_manager(settings)
+    assert isinstance(manager, CeleryManager)
+    app = background.celery_of(manager)
+    assert app.conf.broker_url == url
+    assert app.conf.result_backend == url
+    assert app.conf.result_expires == 600
+    with pytest.raises(SettingsError, match="need AWA_REDIS_URL"):
+        background.make_celery(Settings())
+
+
+# ---------------------------------------------------------------------------------------
+# The app: short selections are ordinary callbacks, long ones background jobs
+# ---------------------------------------------------------------------------------------
+
+LONG = "?t=1986-038-0000:1986-041-0000&etbin=32"
+SHORT = "?t=1986-039-0200:0400&etbin=32"
+
+
+def _split_outputs(key: str) -> Any:
+    """The ``outputs`` the renderer sends: a list for several outputs, else one dict."""
+
+    def one(part: str) -> dict[str, str]:
+        return dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
+
+    return [one(p) for p in key[2:-2].split("...")] if key.startswith("..") else one(key)
+
+
+def _post(client: Any, body: dict[str, Any], **params: str) -> Any:
+    query_string = f"?{urlencode(params)}" if params else ""
+    return client.post(f"/_dash-update-component{query_string}", json=body)
+
+
+def _body(app: Any, key: str, inputs: list[dict[str, Any]]) -> dict[str, Any]:
+    assert key in app.callback_map
+    return {
+        "output": key,
+        "outputs": _split_outputs(key),
+        "inputs": inputs,
+        "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs],
+        "state": [],
+    }
+
+
+def _job_body(app: Any, job: Any) -> dict[str, Any]:
+    key = next(k for k, cb in app.callback_map.items() if cb.get("background"))
+    return _body(app, key, [{"id": explore.JobIds.JOB, "property": "data", "value": job}])
+
+
+def _start(client: Any, body: dict[str, Any]) -> dict[str, str]:
+    response = _post(client, body)
+    assert response.status_code == 200, response.data
+    handles = json.loads(response.data)
+    assert {"cacheKey", "job"} <= set(handles)
+    return handles
+
+
+def _wait(client: Any, body: dict[str, Any], handles: dict[str, str], timeout: float) -> Any:
+    """Poll like the browser until the job answers; return its updates (empty: none)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = _post(client, body, cacheKey=handles["cacheKey"], job=handles["job"])
+        if response.status_code == 204:
+            return {}
+        data = json.loads(response.data)
+        if "response" in data:
+            return data["response"]
+        time.sleep(0.1)
+    raise AssertionError(f"no answer from the background job in {timeout:.0f} s")
+
+
+def _check_long_answer(answer: dict[str, Any], settings: Settings) -> None:
+    """The background answer equals the figures drawn in one piece, outside any job."""
+    from plotly.utils import PlotlyJSONEncoder
+
+    sel = parse_params({"t": "1986-038-0000:1986-041-0000"})[0].selection
+    whole = query.et_histogram(query.store_key(settings.data_dir), sel, 32)
+    assert whole.n_selected > 0
+    assert f"{whole.n_selected:,}" in answer["et-caption"]["children"]
+    direct = explore.et_outputs(settings, LONG) + explore.mmq_outputs(settings, LONG)
+    expected = json.loads(json.dumps(direct, cls=PlotlyJSONEncoder))
+    assert answer["et-graph"]["figure"]["data"] == expected[0]["data"]
+    assert answer["et-caption"]["children"] == expected[1]
+    assert answer["mmq-graph"]["figure"]["data"] == expected[5]["data"]
+    assert answer["mmq-caption"]["children"] == expected[6]
+
+
+@pytest.fixture
+def long_settings(three_days: SimulatedStores, tmp_path: Path) -> Settings:
+    return Settings(
+        data_dir=three_days.folder,
+        cache_type="simple",
+        background_dir=tmp_path / "jobs",
+        background_days=1.0,
+    )
+
+
+def test_short_selections_stay_ordinary_callbacks(long_settings: Settings) -> None:
+    assert explore.job_of(long_settings, SHORT, None) is dash.no_update
+    assert explore.job_of(long_settings, LONG, None) == {"search": LONG, "seq": 1}
+    assert explore.job_of(long_settings, LONG, {"search": LONG, "seq": 1})["seq"] == 2
+    app = create_app(long_settings)
+    client = app.server.test_client()
+    et_key = next(k for k in app.callback_map if k.startswith("..et-graph.figure..."))
+    url_input = [{"id": "url", "property": "search", "value": SHORT}]
+    response = _post(client, _body(app, et_key, url_input))
+    assert response.status_code == 200
+    assert "events of" in json.loads(response.data)["response"]["et-caption"]["children"]
+    url_input[0]["value"] = LONG  # left to the background callback: no update here
+    response = _post(client, _body(app, et_key, url_input))
+    assert response.status_code == 204 or json.loads(response.data)["response"] == {}
+
+
+def test_long_outputs_report_days(long_settings: Settings) -> None:
+    app = create_app(long_settings)
+    seen: list[Any] = []
+    out = explore.long_outputs(app.server, long_settings, seen.append, {"search": LONG})
+    texts = [s[2] for s in seen]
+    assert texts[:3] == [f"E-T histogram: {d} of 3 days" for d in (1, 2, 3)]
+    assert texts[3:] == [f"M-M/Q histogram: {d} of 3 days" for d in (1, 2, 3)]
+    assert seen[0][:2] == ("1", "3")
+    assert len(out) == len(explore.et_outputs(long_settings, LONG)) + len(
+        explore.mmq_outputs(long_settings, LONG)
+    )
+    with pytest.raises(PreventUpdate):
+        explore.long_outputs(app.server, long_settings, seen.append, None)
+
+
+def test_long_selection_runs_with_the_diskcache_manager(
+    long_settings: Settings, three_days: SimulatedStores
+) -> None:
+    app = create_app(long_settings)
+    client = app.server.test_client()
+    body = _job_body(app, {"search": LONG, "seq": 1})
+    handles = _start(client, body)
+    answer = _wait(client, body, handles, timeout=30)
+    _check_long_answer(answer, long_settings)
+    assert any((long_settings.background_dir or Path("/nonexistent")).iterdir())
+
+
+def test_cancel_stops_a_diskcache_job(
+    long_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psutil
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(30)
+        raise AssertionError("not cancelled")
+
+    monkeypatch.setattr(background, "histogram_by_day", slow)  # inherited by the job
+    app = create_app(long_settings)
+    client = app.server.test_client()
+    body = _job_body(app, {"search": LONG, "seq": 1})
+    handles = _start(client, body)
+    pid = int(handles["job"].split("~")[0])
+    assert psutil.pid_exists(pid)
+    cancel = _body(
+        app, "long-cancel.id", [{"id": "long-cancel", "property": "n_clicks", "value": 1}]
+    )
+    assert _post(client, cancel, cancelJob=handles["job"]).status_code in (200, 204)
+    assert _wait(client, body, handles, timeout=10) == {}  # cancelled: no update
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+# ---------------------------------------------------------------------------------------
+# Celery with Redis: the work runs in another process (could be another host)
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_and_worker(
+    tmp_path: Path, three_days: SimulatedStores
+) -> Iterator[tuple[RedisServer, CeleryWorker, dict[str, str]]]:
+    server = start_redis(tmp_path / "redis")
+    env = {
+        "AWA_DATA_DIR": str(three_days.folder),
+        "AWA_REDIS_URL": server.url,
+        "AWA_BACKGROUND_DAYS": "1",
+    }
+    try:
+        worker = start_celery_worker("awa.worker", env, tmp_path / "worker")
+    except Exception:
+        server.stop()
+        raise
+    yield server, worker, env
+    worker.stop()
+    server.stop()
+
+
+@pytest.mark.redis
+def test_long_selection_runs_in_a_celery_worker(
+    redis_and_worker: tuple[RedisServer, CeleryWorker, dict[str, str]],
+    three_days: SimulatedStores,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dash import CeleryManager
+
+    server, worker, env = redis_and_worker
+    settings = Settings.from_env(env)  # the web side: same variables as the worker
+    app = create_app(settings)
+    assert isinstance(app.server.extensions["awa_background"], CeleryManager)
+    client = app.server.test_client()
+    body = _job_body(app, {"search": LONG, "seq": 1})
+    handles = _start(client, body)
+    answer = _wait(client, body, handles, timeout=40)
+    assert answer, worker.log()
+    _check_long_answer(answer, settings)
+    assert "succeeded" in worker.log()
+    # the worker filled the shared Redis cache: this process reads the days back
+    calls: list[int] = []
+    real = query.iter_events
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(query, "iter_events", counting)
+    sel = parse_params({"t": "1986-039-0000:1986-040-0000"})[0].selection
+    with app.server.app_context():
+        day = query.et_histogram(
+            query.store_key(three_days.folder), sel, 32, max_rows=settings.max_rows,
+            chunk_rows=settings.chunk_rows,
+        )  # fmt: skip
+    assert calls == []
+    assert day.n_selected > 0
