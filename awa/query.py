@@ -769,12 +769,35 @@ def _fields_for(table: tables.Table, column: str) -> list[str]:
     if column == "PAPS_kV":
         return ["PAPS_lvl"]
     if column == "ME_sum":
-        return [n for n in table.colnames if n.startswith("values_block")]
+        return [n for n in table.colnames if n.startswith("values_block")] + ["CSHK"]
     return [column]
 
 
-def _derived(rows: dict[str, npt.NDArray[Any]], column: str) -> FloatArray:
-    """A timeline column from the fields of ``rows`` (ratios, kV, summed ME, valid L)."""
+def _me_box_masks(table: tables.Table) -> dict[str, npt.NDArray[np.bool_]]:
+    """Per ME value block, which of its columns are boxes (ME0..ME490, spec section 6).
+
+    pandas keeps the names of a block's columns in the table attribute ``<block>_kind``.
+    """
+    return {
+        b: np.array(
+            [int(str(name)[2:]) < schema.N_ME_BOXES for name in table.attrs[f"{b}_kind"]],
+            dtype=bool,
+        )
+        for b in table.colnames
+        if b.startswith("values_block")
+    }
+
+
+def _derived(
+    rows: dict[str, npt.NDArray[Any]],
+    column: str,
+    me_masks: dict[str, npt.NDArray[np.bool_]] | None = None,
+) -> FloatArray:
+    """A timeline column from the fields of ``rows`` (ratios, kV, summed ME, valid L).
+
+    The summed ME is the sum of the 491 boxes of a science cycle (NaN for calibration
+    cycles); ``me_masks`` (from :func:`_me_box_masks`) says which block columns are boxes.
+    """
     if "/" in column:
         num, den = column.split("/")
         r = rows[num].astype(np.float64)
@@ -786,11 +809,16 @@ def _derived(rows: dict[str, npt.NDArray[Any]], column: str) -> FloatArray:
 
         return np.asarray(physics.paps_kv(rows["PAPS_lvl"]), dtype=np.float64)
     if column == "ME_sum":
-        total: FloatArray | None = None
-        for block in rows.values():
-            part = block.reshape(len(block), -1).sum(axis=1).astype(np.float64)
-            total = part if total is None else total + part
-        return np.zeros(0) if total is None else total
+        cshk = rows["CSHK"]
+        total = np.zeros(len(cshk), dtype=np.float64)
+        for name, block in rows.items():
+            if not name.startswith("values_block"):
+                continue
+            values = block.reshape(len(block), -1)
+            if me_masks is not None:
+                values = values[:, me_masks[name]]
+            total += values.sum(axis=1, dtype=np.float64)
+        return np.where(cshk == 0, total, np.nan)
     if column == "L":
         return np.where(rows["L"] >= 1, rows["L"], np.nan).astype(np.float64)
     return np.asarray(rows[column], dtype=np.float64)
@@ -817,7 +845,8 @@ def read_timeline_column(
             return side.read("rates", fields, c0, c1)
         return {f: table.read(c0, c1, field=f) for f in fields}
 
-    parts = [_derived(read(c0, min(c0 + step, hi)), column) for c0 in range(lo, hi, step)]
+    masks = _me_box_masks(table) if column == "ME_sum" else None
+    parts = [_derived(read(c0, min(c0 + step, hi)), column, masks) for c0 in range(lo, hi, step)]
     return np.concatenate(parts) if parts else np.zeros(0)
 
 

@@ -8,11 +8,17 @@ resulting frozen :class:`Settings`.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 CACHE_TYPES = ("simple", "filesystem", "redis", "null")
+
+
+def _uid() -> str:
+    getuid = getattr(os, "getuid", None)
+    return str(getuid()) if getuid is not None else "user"
 
 
 class SettingsError(ValueError):
@@ -150,7 +156,8 @@ class Settings:
             elif values.get("cache_dir"):
                 values["cache_type"] = "filesystem"
         if values.get("cache_type") == "filesystem" and not values.get("cache_dir"):
-            values["cache_dir"] = Path(str(values.get("data_dir", cls.data_dir))) / ".awa_cache"
+            # never inside the (possibly read-only) store folder: a per-user temporary folder
+            values["cache_dir"] = Path(tempfile.gettempdir()) / f"awa-cache-{_uid()}"
         if not values.get("background_dir") and values.get("cache_dir"):
             values["background_dir"] = Path(str(values["cache_dir"])) / "background"
         return cls(**values)  # type: ignore[arg-type]

@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-kp", action="store_true", help="build without Kp")
     p.add_argument("--bad-periods", type=Path, help="bad-period table (CSV start,end,reason)")
+    p.add_argument(
+        "--allow-failures",
+        action="store_true",
+        help="replace the stores even if a file they were built from now fails",
+    )
     p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1)
 
     p = sub.add_parser("verify", help="check daily files and summarise what is in them")
@@ -174,6 +179,7 @@ def _build(
     workers: int,
     no_kp: bool = False,
     bad_periods: Path | None = None,
+    allow_failures: bool = False,
 ) -> int:
     from data_build import stores
 
@@ -191,6 +197,7 @@ def _build(
         index_sources=sources,
         workers=workers,
         bad_periods=periods,
+        allow_failures=allow_failures,
     )
     print(result.summary())
     if dst is None:
@@ -244,7 +251,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from data_build import indices
 
     out: Path = args.out
-    if not args.force and all((out / s.filename).exists() for s in schema.STORES):
+    wanted = [s.filename for s in schema.STORES] + [schema.COVERAGE_FILE, schema.COLUMNS_FILE]
+    if not args.force and all((out / name).exists() for name in wanted):
         print(f"demo stores already in {out} (use --force to rebuild)")
         return 0
     fits_dir = out / "fits"

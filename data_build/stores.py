@@ -367,6 +367,13 @@ class BuildResult:
         interesting = {k: v for k, v in {**self.quirks, **self.counts}.items() if v}
         if interesting:
             lines.append("  counted: " + ", ".join(f"{k} {v:,}" for k, v in interesting.items()))
+        for what in ("kp", "dst"):
+            missing = self.counts.get(f"spins_without_{what}", 0)
+            if missing:
+                lines.append(
+                    f"  WARNING: {missing:,} spins have no {what.capitalize()}: the index file "
+                    "does not cover their hours (give the files of every year, e.g. --kp per year)"
+                )
         for failure in self.failures:
             lines.append(f"  FAILED {failure.name}: {failure.reason}")
         return "\n".join(lines)
@@ -505,12 +512,14 @@ def build_stores(
     bad_periods: Sequence[BadPeriod] | None = None,
     progress: Callable[[str], None] | None = print,
     batch: int = 10,
+    allow_failures: bool = False,
 ) -> BuildResult:
     """Build every store of :data:`awa.schema.STORES` from ``fits_paths`` into ``out_dir``.
 
     Files are processed in date order by ``workers`` processes; unreadable files are listed in
     the result and skipped.  The previous stores in ``out_dir`` are replaced only when the whole
-    build succeeded.
+    build succeeded; and not when a file they were built from now fails (its days would be
+    lost), unless ``allow_failures``.
     """
     t0 = time.perf_counter()
     paths = sorted((Path(p) for p in fits_paths), key=lambda p: p.name)
@@ -547,7 +556,7 @@ def build_stores(
                 coverage.append(result.coverage())
             else:
                 coverage.append(result.coverage)
-                _merge_day_indices(result, hourly)
+                _merge_day_indices(result, hourly, kp is not None, dst is not None)
                 for spec, frame in (
                     (schema.PHA_STORE, result.pha),
                     (schema.CAL_PHA_STORE, result.cal_pha),
@@ -575,6 +584,13 @@ def build_stores(
             raise BuildError(
                 "no file could be read; previous stores left as they were:\n"
                 + "\n".join(f"  {f.name}: {f.reason}" for f in failures)
+            )
+        lost = [f for f in failures if f.name in _previous_sources(out)]
+        if lost and not allow_failures:
+            raise BuildError(
+                "the current stores hold data of files that now fail; they are kept as they "
+                "were (fix the files, or rebuild with --allow-failures to drop them):\n"
+                + "\n".join(f"  {f.name}: {f.reason}" for f in lost)
             )
         verify_summary = {
             "files_ok": len(ok),
@@ -648,6 +664,18 @@ def build_stores(
     )
 
 
+def _previous_sources(out: Path) -> set[str]:
+    """Names of the files the stores now in ``out`` were built from (empty if none)."""
+    path = out / schema.PHA_STORE.filename
+    if not path.exists():
+        return set()
+    try:
+        sources = store_metadata(path, schema.PHA_STORE.key).get("sources", [])
+    except (OSError, ValueError, KeyError, tables.NoSuchNodeError):
+        return set()
+    return {str(src.get("name")) for src in sources if isinstance(src, dict)}
+
+
 def _write_empty(path: Path, spec: schema.StoreSpec) -> None:
     """Give an empty store its (empty) table so readers see the schema and zero rows.
 
@@ -668,8 +696,14 @@ def _write_empty(path: Path, spec: schema.StoreSpec) -> None:
         h5.get_node(f"/{spec.key}/table").remove_rows(0, 1)
 
 
-def _merge_day_indices(frames: DayFrames, hourly: pd.DataFrame | None) -> None:
-    """Fill Dst and Kp of the day's rates and HK rows from the hourly table (spec section 3)."""
+def _merge_day_indices(
+    frames: DayFrames, hourly: pd.DataFrame | None, has_kp: bool, has_dst: bool
+) -> None:
+    """Fill Dst and Kp of the day's rates and HK rows from the hourly table (spec section 3).
+
+    Spins left without a value although an index was given are counted
+    (``spins_without_kp``, ``spins_without_dst``): the index file does not cover them.
+    """
     if hourly is None:
         return
     for df in (frames.rates, frames.hk):
@@ -678,3 +712,7 @@ def _merge_day_indices(frames: DayFrames, hourly: pd.DataFrame | None) -> None:
         dst, kp = indices.merge_indices(df["SpinStartTime"].to_numpy(), hourly)
         df["Dst"] = np.asarray(dst, dtype=np.float32)
         df["Kp"] = np.asarray(kp, dtype=np.float32)
+    if has_kp:
+        frames.counts["spins_without_kp"] = int(frames.rates["Kp"].isna().sum())
+    if has_dst:
+        frames.counts["spins_without_dst"] = int(frames.rates["Dst"].isna().sum())

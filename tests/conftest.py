@@ -42,3 +42,11 @@ def empty_settings(tmp_path: Path) -> Settings:
     return Settings(
         data_dir=tmp_path / "nothing", cache_type="null", background_dir=tmp_path / "jobs"
     )
+
+
+@pytest.fixture(autouse=True)
+def _background_jobs_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Apps built without a background_dir keep their job files in the test's tmp_path."""
+    from awa import background
+
+    monkeypatch.setattr(background, "default_background_dir", lambda: tmp_path / "jobs")

@@ -309,3 +309,12 @@ def test_me_totals_match_brute_force(sim_store: SimulatedStores) -> None:
     expected = me.loc[keep, schema.ME_COLUMN_NAMES].sum(axis=0).to_numpy()
     np.testing.assert_array_equal(totals.counts, expected)
     assert totals.n_cycles == int(keep.sum()) > 0
+
+
+def test_me_timeline_sums_the_491_boxes_of_science_cycles(sim_store: SimulatedStores) -> None:
+    me = sim_store.frames[schema.ME_STORE.key]
+    table = query.get_table(sim_store.folder, schema.ME_STORE)
+    got = query.read_timeline_column(table, 0, table.nrows, "ME_sum", chunk_bytes=50_000)
+    boxes = me[[f"ME{i}" for i in range(schema.N_ME_BOXES)]].to_numpy().sum(axis=1)
+    expected = np.where(me["CSHK"].to_numpy() == 0, boxes, np.nan)
+    np.testing.assert_array_equal(got, expected)

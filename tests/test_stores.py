@@ -337,3 +337,31 @@ def test_hour_index_turns_time_windows_into_row_ranges(
                 assert (lo, hi) == (expected[0], expected[-1] + 1), (t0, t1)
             else:
                 assert hi == lo, (t0, t1)
+
+
+def test_rebuild_keeps_stores_when_a_built_file_now_fails(tmp_path: Path) -> None:
+    fits_dir = tmp_path / "fits"
+    fits_dir.mkdir()
+    a = _day_file(fits_dir, "1986_040.fits.gz", "1986-02-09T00:00:30")
+    b = _day_file(fits_dir, "1986_041.fits.gz", "1986-02-10T00:00:30", seed=2)
+    out = tmp_path / "stores"
+    stores.build_stores([a, b], out, progress=None)
+    before = (out / schema.PHA_STORE.filename).read_bytes()
+    b.write_bytes(b.read_bytes()[:300])  # the second day's file is damaged since
+    with pytest.raises(stores.BuildError, match="1986_041.fits.gz"):
+        stores.build_stores([a, b], out, progress=None)
+    assert (out / schema.PHA_STORE.filename).read_bytes() == before
+    result = stores.build_stores([a, b], out, progress=None, allow_failures=True)
+    assert result.files_ok == ["1986_040.fits.gz"]
+    assert result.rows[schema.RATES_STORE.key] == 96
+
+
+def test_summary_warns_about_spins_without_indices(tmp_path: Path) -> None:
+    fits_dir = tmp_path / "fits"
+    fits_dir.mkdir()
+    f = _day_file(fits_dir, "1986_040.fits.gz", "1986-02-09T00:00:30")
+    kp = pd.Series([3.0], index=pd.DatetimeIndex(["1985-01-01"]))  # another year
+    result = stores.build_stores([f], tmp_path / "s", kp=kp, progress=None)
+    assert result.counts["spins_without_kp"] == 96
+    assert "WARNING: 96 spins have no Kp" in result.summary()
+    assert "spins_without_dst" not in result.counts

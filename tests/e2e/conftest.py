@@ -45,6 +45,7 @@ def served(e2e_store: SimulatedStores, tmp_path_factory: pytest.TempPathFactory)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWA_")}
     env["PYTHONPATH"] = str(ROOT)
     env["AWA_CACHE_TYPE"] = "simple"
+    env["AWA_BACKGROUND_DIR"] = str(log.parent / "jobs")
     with log.open("w") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "awa.cli", "serve", "--data", str(e2e_store.folder),
