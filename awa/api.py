@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, Response, jsonify, request, send_from_directory, stream_with_context
 
@@ -137,11 +136,11 @@ def make_blueprint(settings: Settings) -> Blueprint:
 
 
 def _me_download(settings: Settings, kind: str) -> Response:
-    """CSV of the ME box totals (``me``) or of the chosen boxes per cycle (``me_timeline``)."""
-    pairs = parse_qsl(request.query_string.decode("utf-8", "replace"), keep_blank_values=True)
-    boxes_text = next((v for k, v in pairs if k == "boxes"), None)
-    rest = urlencode([(k, v) for k, v in pairs if k != "boxes"])
-    state, errors = parse_query(rest)
+    """CSV of the ME box totals (``me``) or of the chosen boxes per cycle (``me_timeline``).
+
+    The query string is the page's: the timeline sums the boxes of URL key ``boxes``.
+    """
+    state, errors = parse_query(request.query_string.decode("utf-8", "replace"))
     if errors:
         return _error(400, "Bad parameters: " + "; ".join(errors))
     state = views.resolve_state(settings, state)
@@ -154,10 +153,10 @@ def _me_download(settings: Settings, kind: str) -> Response:
             totals = query.me_totals(key, sel.times, sel.l_range, settings.max_rows)
             title = f"Matrix elements, {totals.n_cycles} science cycles"
             return _csv_response(iter([mequery.me_csv(totals, state, title)]), "awa_me.csv")
-        boxes = mequery.parse_boxes(boxes_text)
         series = mequery.me_timeline(
-            key, sel.times, sel.l_range, boxes, settings.max_rows, settings.max_rows
-        )
+            key, sel.times, sel.l_range, state.view.me.boxes, settings.max_rows,
+            settings.max_rows,
+        )  # fmt: skip
         text = mequery.me_timeline_csv(series, state)
         return _csv_response(iter([text]), "awa_me_timeline.csv")
     except FilterError as exc:

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
-from awa.schema import DPU_MODES, PAPS_KV, PHA_PRIORITIES, TAC_SLOPES
+from awa.schema import DPU_MODES, N_ME_BOXES, PAPS_KV, PHA_PRIORITIES, TAC_SLOPES
 
 T = TypeVar("T")
 
@@ -522,6 +522,120 @@ TIMELINE_PANELS = (
 IMAGE_FORMATS = ("png", "svg")
 TABS = ("explore", "me", "upload")
 
+#: Box numbers of the ME grid (ME 491-511 are not boxes, spec section 6).
+ALL_BOXES: tuple[int, ...] = tuple(range(N_ME_BOXES))
+BOXES_FORMS = "box numbers 0-490 and ranges such as 252-256, separated by commas"
+ME_COLOUR_MAX = 1e15
+ME_AXIS_LIMITS = (0.01, 1000.0)
+
+
+def parse_boxes(text: str | None, name: str = "boxes") -> tuple[int, ...]:
+    """Parse a list of ME boxes such as ``"55, 90, 252-256"`` (``all`` or empty: every box).
+
+    Parameters
+    ----------
+    text : str or None
+        Box numbers 0-490 and inclusive ranges ``a-b``, separated by commas or spaces
+        (spec section 6).
+    name : str
+        Control (URL parameter) named in messages.
+
+    Returns
+    -------
+    tuple of int
+        Sorted, distinct box numbers.
+
+    Raises
+    ------
+    FilterError
+        A number outside 0-490 or a malformed item (the message says what is accepted).
+    """
+    t = (text or "").strip().lower()
+    if t in ("", "all"):
+        return ALL_BOXES
+    out: set[int] = set()
+    for item in (p for p in re.split(r"[,;\s]+", t) if p):
+        m = re.fullmatch(r"(\d{1,3})(?:-(\d{1,3}))?", item)
+        if m is None:
+            raise FilterError(name, f"{item!r} is not a box; accepted: {BOXES_FORMS}")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) else lo
+        if lo > hi or hi >= N_ME_BOXES:
+            raise FilterError(name, f"{item!r} is outside 0-490; accepted: {BOXES_FORMS}")
+        out.update(range(lo, hi + 1))
+    return tuple(sorted(out))
+
+
+def format_boxes(boxes: Iterable[int]) -> str:
+    """Inverse of :func:`parse_boxes`: runs of consecutive boxes as ``a-b`` (``all``)."""
+    values = sorted(set(boxes))
+    if tuple(values) == ALL_BOXES:
+        return "all"
+    parts: list[str] = []
+    start = 0
+    for i in range(1, len(values) + 1):  # at most 491 boxes
+        if i == len(values) or values[i] != values[i - 1] + 1:
+            a, b = values[start], values[i - 1]
+            parts.append(str(a) if a == b else f"{a}-{b}")
+            start = i
+    return ",".join(parts)
+
+
+def parse_window(text: str | None, name: str, lo: float, hi: float) -> tuple[float, float] | None:
+    """Parse ``"low,high"`` (also ``low high``, ``1e4``) with ``lo <= low < high <= hi``.
+
+    Empty text, ``auto`` and ``all`` give None (automatic limits, the whole grid).
+
+    Raises
+    ------
+    FilterError
+        When the text is not two finite numbers in order inside ``[lo, hi]``.
+    """
+    t = (text or "").strip().lower()
+    if t in ("", "auto", "all", "any", "none"):
+        return None
+    accepted = f"two numbers 'low,high' with {lo:g} <= low < high <= {hi:g}, or auto"
+    parts = [p for p in re.split(r"[,;\s]+", t) if p]
+    try:
+        a, b = (float(p) for p in parts)
+    except ValueError:
+        raise FilterError(name, f"{text!r} is not a range; accepted: {accepted}") from None
+    if not (lo <= a <= hi and lo <= b <= hi):  # also rejects NaN and infinities
+        raise FilterError(name, f"{text!r} is out of bounds; accepted: {accepted}")
+    if not a < b:
+        raise FilterError(name, f"low {a:g} is not below high {b:g}; accepted: {accepted}")
+    return (a, b)
+
+
+def format_exact(x: float) -> str:
+    """Shortest text that parses back to exactly ``x`` (``10000``, ``0.1``, ``1e-05``)."""
+    text = repr(float(x))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _fmt_window(v: tuple[float, float] | None) -> str:
+    return "all" if v is None else f"{format_exact(v[0])},{format_exact(v[1])}"
+
+
+@dataclass(frozen=True)
+class MeOptions:
+    """How the matrix-element view is drawn (URL keys ``mez``, ``mex``, ``mey``, ``boxes``).
+
+    Attributes
+    ----------
+    z_range : (float, float) or None
+        Colour limits, counts summed over the cycles (None: 1 to the largest box).
+    mpq_range, mass_range : (float, float) or None
+        Axis window in amu/e and amu (None: the whole grid, spec section 6).
+    boxes : tuple of int
+        ME boxes 0-490 summed by the ME timeline (sorted, distinct).
+    """
+
+    z_range: tuple[float, float] | None = None
+    mpq_range: tuple[float, float] | None = None
+    mass_range: tuple[float, float] | None = None
+    boxes: tuple[int, ...] = ALL_BOXES
+
 
 @dataclass(frozen=True)
 class ViewOptions:
@@ -546,6 +660,7 @@ class ViewOptions:
     storm_dst: float = -100.0
     image_format: str = "png"
     tab: str = "explore"
+    me: MeOptions = field(default_factory=MeOptions)
 
 
 @dataclass(frozen=True)
@@ -626,7 +741,7 @@ class Param:
     """One URL parameter: its key, the dataclass field it fills, its parser and formatter."""
 
     key: str
-    target: str  # "selection" or "view"
+    target: str  # "selection", "view" or "me" (the view's MeOptions)
     attr: str
     parse: Callable[[str], Any]
     fmt: Callable[[Any], str]
@@ -711,8 +826,25 @@ PARAMS: tuple[Param, ...] = (
           "storm Dst threshold, nT"),
     Param("img", "view", "image_format", _choice("img", IMAGE_FORMATS), str, "image format"),
     Param("tab", "view", "tab", _choice("tab", TABS), str, "tab"),
+    Param("mez", "me", "z_range",
+          lambda s: parse_window(s, "mez", 0.0, ME_COLOUR_MAX), _fmt_window,
+          "ME colour limits, counts"),
+    Param("mex", "me", "mpq_range",
+          lambda s: parse_window(s, "mex", *ME_AXIS_LIMITS), _fmt_window,
+          "ME M/Q window, amu/e"),
+    Param("mey", "me", "mass_range",
+          lambda s: parse_window(s, "mey", *ME_AXIS_LIMITS), _fmt_window,
+          "ME mass window, amu"),
+    Param("boxes", "me", "boxes", parse_boxes, format_boxes, "ME timeline boxes"),
 )  # fmt: skip
 PARAM_BY_KEY = {p.key: p for p in PARAMS}
+
+
+def _holder(state: AppState, target: str) -> Any:
+    """The object holding a parameter's field: the selection, the view or its MeOptions."""
+    if target == "selection":
+        return state.selection
+    return state.view.me if target == "me" else state.view
 
 
 def _post_check(state: AppState) -> None:
@@ -739,8 +871,7 @@ def parse_params(values: Mapping[str, Any], strict: bool = True) -> tuple[AppSta
     errors : list of str
         Messages of the values that were skipped (empty when ``strict``).
     """
-    sel: dict[str, Any] = {}
-    view: dict[str, Any] = {}
+    parts: dict[str, dict[str, Any]] = {"selection": {}, "view": {}, "me": {}}
     errors: list[str] = []
     for key, raw in values.items():
         param = PARAM_BY_KEY.get(key)
@@ -757,8 +888,9 @@ def parse_params(values: Mapping[str, Any], strict: bool = True) -> tuple[AppSta
                 raise
             errors.append(str(exc))
             continue
-        (sel if param.target == "selection" else view)[param.attr] = value
-    state = AppState(Selection(**sel), ViewOptions(**view))
+        parts[param.target][param.attr] = value
+    me = MeOptions(**parts["me"])
+    state = AppState(Selection(**parts["selection"]), ViewOptions(**parts["view"], me=me))
     try:
         _post_check(state)
     except FilterError as exc:
@@ -780,10 +912,8 @@ def to_params(state: AppState) -> dict[str, str]:
     default = AppState()
     out: dict[str, str] = {}
     for p in PARAMS:
-        obj = state.selection if p.target == "selection" else state.view
-        dobj = default.selection if p.target == "selection" else default.view
-        value = getattr(obj, p.attr)
-        if value != getattr(dobj, p.attr):
+        value = getattr(_holder(state, p.target), p.attr)
+        if value != getattr(_holder(default, p.target), p.attr):
             out[p.key] = p.fmt(value)
     return out
 
@@ -792,8 +922,7 @@ def all_params(state: AppState) -> dict[str, str]:
     """Serialise every value of ``state`` as ``{key: text}`` (controls show these)."""
     out = {}
     for p in PARAMS:
-        obj = state.selection if p.target == "selection" else state.view
-        out[p.key] = p.fmt(getattr(obj, p.attr))
+        out[p.key] = p.fmt(getattr(_holder(state, p.target), p.attr))
     return out
 
 

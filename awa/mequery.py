@@ -9,7 +9,6 @@ with each box's limits, so that a download reproduces the picture.
 from __future__ import annotations
 
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -21,62 +20,31 @@ import tables
 
 from awa import physics, query, schema
 from awa.cache import cached
-from awa.filters import AppState, FilterError, TimeRange, to_query
+from awa.filters import (
+    ALL_BOXES,
+    AppState,
+    MeOptions,
+    TimeRange,
+    format_boxes,
+    parse_boxes,
+    parse_params,
+    to_query,
+)
 
 FloatArray = npt.NDArray[np.float64]
 
-#: Box numbers of the ME grid (ME 491-511 are not boxes, spec section 6).
-ALL_BOXES: tuple[int, ...] = tuple(range(schema.N_ME_BOXES))
-
-
-def parse_boxes(text: str | None) -> tuple[int, ...]:
-    """Parse a list of ME boxes such as ``"55, 90, 252-256"`` (``all`` or empty: every box).
-
-    Parameters
-    ----------
-    text : str or None
-        Box numbers 0-490 and inclusive ranges ``a-b``, separated by commas or spaces.
-
-    Returns
-    -------
-    tuple of int
-        Sorted, distinct box numbers.
-
-    Raises
-    ------
-    FilterError
-        A number outside 0-490 or a malformed item (the message says what is accepted).
-    """
-    t = (text or "").strip().lower()
-    if t in ("", "all"):
-        return ALL_BOXES
-    accepted = "box numbers 0-490 and ranges such as 252-256, separated by commas"
-    out: set[int] = set()
-    for item in (p for p in re.split(r"[,;\s]+", t) if p):
-        m = re.fullmatch(r"(\d{1,3})(?:-(\d{1,3}))?", item)
-        if m is None:
-            raise FilterError("boxes", f"{item!r} is not a box; accepted: {accepted}")
-        lo = int(m.group(1))
-        hi = int(m.group(2)) if m.group(2) else lo
-        if lo > hi or hi >= schema.N_ME_BOXES:
-            raise FilterError("boxes", f"{item!r} is outside 0-490; accepted: {accepted}")
-        out.update(range(lo, hi + 1))
-    return tuple(sorted(out))
-
-
-def format_boxes(boxes: tuple[int, ...]) -> str:
-    """Inverse of :func:`parse_boxes`: runs of consecutive boxes as ``a-b`` (``all``)."""
-    if tuple(boxes) == ALL_BOXES:
-        return "all"
-    parts: list[str] = []
-    arr = np.asarray(sorted(boxes), dtype=np.int64)
-    if arr.size == 0:
-        return ""
-    breaks = np.flatnonzero(np.diff(arr) != 1) + 1
-    for run in np.split(arr, breaks):
-        a, b = int(run[0]), int(run[-1])
-        parts.append(str(a) if a == b else f"{a}-{b}")
-    return ",".join(parts)
+__all__ = [
+    "ALL_BOXES",
+    "MeOptions",
+    "MeSeries",
+    "box_table",
+    "format_boxes",
+    "me_csv",
+    "me_timeline",
+    "me_timeline_csv",
+    "parse_boxes",
+    "parse_me_options",
+]
 
 
 def _block_positions(table: tables.Table) -> list[tuple[str, npt.NDArray[np.int64]]]:
@@ -249,59 +217,28 @@ def me_timeline_csv(series: MeSeries, state: AppState) -> str:
     return out.getvalue()
 
 
-def _parse_pair(text: str, name: str, lo: float, hi: float) -> tuple[float, float]:
-    """``"a,b"`` (also ``a b``, ``1e4``) -> (a, b) with ``lo <= a < b <= hi``."""
-    accepted = f"two numbers 'low,high' with {lo:g} <= low < high <= {hi:g}"
-    parts = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
-    try:
-        a, b = (float(p) for p in parts)
-    except ValueError:
-        raise FilterError(name, f"{text!r} is not a range; accepted: {accepted}") from None
-    if not (np.isfinite(a) and np.isfinite(b) and lo <= a < b <= hi):
-        raise FilterError(name, f"{text!r} is out of bounds; accepted: {accepted}")
-    return (a, b)
-
-
-@dataclass(frozen=True)
-class MeOptions:
-    """How the ME view is drawn: colour limits (counts), axis window and the timeline's boxes."""
-
-    z_range: tuple[float, float] | None = None
-    mpq_range: tuple[float, float] | None = None
-    mass_range: tuple[float, float] | None = None
-    boxes: tuple[int, ...] = ALL_BOXES
-
-
 def parse_me_options(
     z_text: str | None, mpq_text: str | None, mass_text: str | None, boxes_text: str | None
 ) -> tuple[MeOptions, list[str]]:
-    """Parse the ME view's inputs; a bad value is skipped (default kept) with a message.
+    """Parse the ME view's inputs as the URL does; a bad value is skipped with a message.
 
     Parameters
     ----------
     z_text : str
-        Colour limits ``low,high`` in counts (empty or ``auto``: 1 to the largest box).
+        Colour limits ``low,high`` in counts (URL ``mez``; empty or ``auto``: 1 to the
+        largest box).
     mpq_text, mass_text : str
-        Axis windows ``low,high`` in amu/e and amu (empty: the whole grid).
+        Axis windows ``low,high`` in amu/e and amu (URL ``mex``, ``mey``; empty: the whole
+        grid).
     boxes_text : str
-        Boxes of the ME timeline (:func:`parse_boxes`).
+        Boxes of the ME timeline (URL ``boxes``, :func:`awa.filters.parse_boxes`).
+
+    Returns
+    -------
+    options : MeOptions
+    errors : list of str
+        Messages of the skipped values, each naming its URL parameter.
     """
-    values: dict[str, Any] = {}
-    errors: list[str] = []
-    for attr, name, text, lo, hi in (
-        ("z_range", "colour", z_text, 0.0, 1e15),
-        ("mpq_range", "M/Q window", mpq_text, 0.01, 1000.0),
-        ("mass_range", "mass window", mass_text, 0.01, 1000.0),
-    ):
-        t = (text or "").strip().lower()
-        if t in ("", "auto", "all"):
-            continue
-        try:
-            values[attr] = _parse_pair(t, name, lo, hi)
-        except FilterError as exc:
-            errors.append(str(exc))
-    try:
-        values["boxes"] = parse_boxes(boxes_text)
-    except FilterError as exc:
-        errors.append(str(exc))
-    return MeOptions(**values), errors
+    texts = {"mez": z_text, "mex": mpq_text, "mey": mass_text, "boxes": boxes_text}
+    state, errors = parse_params({k: v or "" for k, v in texts.items()}, strict=False)
+    return state.view.me, errors

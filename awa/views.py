@@ -21,6 +21,7 @@ from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
 from awa.figures.histogram import MAX_FIGURE_CELLS
 from awa.filters import (
+    IMAGE_FORMATS,
     AppState,
     FilterError,
     TimeRange,
@@ -30,7 +31,6 @@ from awa.filters import (
     to_query,
     with_times,
 )
-from awa.mequery import MeOptions
 from awa.settings import Settings
 
 
@@ -264,16 +264,17 @@ def timeline_view(settings: Settings, state: AppState, zoom: TimeRange | None = 
     return View(fig, cap, download_link("timeline", state))
 
 
-def me_view(settings: Settings, state: AppState, options: MeOptions | None = None) -> View:
+def me_view(settings: Settings, state: AppState) -> View:
     """Matrix-element box counts over the selected time ranges (science cycles, L range).
 
-    The picture is rebuilt from the box list (spec section 6); ``options`` set the colour
-    limits and axis window.  The download is the CSV of the box totals with box limits.
+    The picture is rebuilt from the box list (spec section 6); ``state.view.me`` sets the
+    colour limits and axis window.  The download is the CSV of the box totals with box
+    limits.
     """
     from awa.figures.me import me_figure
 
     title = "Matrix elements (on-board M-M/Q classification)"
-    opts = options or MeOptions()
+    opts = state.view.me
     state = resolve_state(settings, state)
     sel = state.selection
     if not sel.times:
@@ -299,12 +300,12 @@ def me_view(settings: Settings, state: AppState, options: MeOptions | None = Non
     return View(fig, cap, download_link("me", state))
 
 
-def me_timeline_view(settings: Settings, state: AppState, options: MeOptions | None = None) -> View:
-    """Counts per cycle of the chosen ME boxes against time, over the selection's span."""
+def me_timeline_view(settings: Settings, state: AppState) -> View:
+    """Counts per cycle of the ME boxes ``state.view.me.boxes`` against time."""
     from awa.figures.me import me_timeline_figure
     from awa.mequery import format_boxes, me_timeline
 
-    opts = options or MeOptions()
+    opts = state.view.me
     label = format_boxes(opts.boxes)
     title = f"ME timeline: boxes {label}"
     state = resolve_state(settings, state)
@@ -326,9 +327,7 @@ def me_timeline_view(settings: Settings, state: AppState, options: MeOptions | N
         f"(decimated to about {settings.timeline_points} points). Time: "
         f"{span_text(sel.times)}."
     )
-    link = download_link("me_timeline", state)
-    link += ("&" if "?" in link else "?") + "boxes=" + label
-    return View(fig, cap, link)
+    return View(fig, cap, download_link("me_timeline", state))
 
 
 def storm_options(settings: Settings, threshold_text: str | None) -> list[dict[str, str]]:
@@ -347,11 +346,40 @@ def storm_options(settings: Settings, threshold_text: str | None) -> list[dict[s
     return out
 
 
+#: Toolbar of every figure of the page (the image format is added by :func:`graph_config`).
+BASE_GRAPH_CONFIG: dict[str, Any] = {
+    "displaylogo": False,
+    "scrollZoom": True,
+    "modeBarButtonsToRemove": ["lasso2d", "sendChartToCloud", "sendDataToCloud"],
+    "showSendToCloud": False,
+    "plotlyServerURL": "",
+}
+
+# plotly.js titles its camera button "Download plot as a PNG" for PNG and "Download plot"
+# for any other format; a per-format locale renames both so the title names the format.
+# A change of locale also makes plotly.js rebuild the toolbar, so the title follows the
+# format when it changes on a figure already drawn.
+_CAMERA_TITLES = ("Download plot as a PNG", "Download plot")
+
+
+def download_title(image_format: str) -> str:
+    """Title of the toolbar's camera button for ``image_format`` (``Download plot as SVG``)."""
+    return f"Download plot as {image_format.upper()}"
+
+
 def graph_config(base: dict[str, Any], image_format: str) -> dict[str, Any]:
-    """Graph config whose toolbar camera button downloads ``image_format`` (png or svg)."""
+    """Graph config whose toolbar camera button downloads ``image_format`` (png or svg).
+
+    The button's title names the format (``Download plot as SVG``) through a locale of
+    its own, ``en-awa-<format>`` (English otherwise).
+    """
     config = dict(base)
-    fmt = image_format if image_format in ("png", "svg") else "png"
+    fmt = image_format if image_format in IMAGE_FORMATS else "png"
     config["toImageButtonOptions"] = {"format": fmt, "scale": 2, "filename": "awa"}
+    locale = f"en-awa-{fmt}"
+    title = download_title(fmt)
+    config["locale"] = locale
+    config["locales"] = {locale: {"dictionary": dict.fromkeys(_CAMERA_TITLES, title)}}
     return config
 
 

@@ -45,8 +45,8 @@ def empty_settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(autouse=True)
-def _background_jobs_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Apps built without a background_dir keep their job files in the test's tmp_path."""
-    from awa import background
+def _temporary_files_in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Default per-user folders (background jobs, filesystem cache) go under the test's tmp_path."""
+    import tempfile
 
-    monkeypatch.setattr(background, "default_background_dir", lambda: tmp_path / "jobs")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))

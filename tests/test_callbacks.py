@@ -6,11 +6,13 @@ import json
 from typing import Any
 
 import dash
+import numpy as np
 import pytest
 
-from awa import create_app
+from awa import create_app, views
 from awa.filters import parse_query
 from awa.pages import explore
+from awa.pages import me as me_page
 from awa.pages.controls import (
     CONTROLS,
     Ids,
@@ -238,3 +240,49 @@ def test_matrix_elements_only_on_their_tab(store_settings: Settings) -> None:
     assert fig.data[0].type == "heatmap"
     assert "science cycles" in caption
     assert "L 2-10" in caption
+
+
+def test_me_options_travel_between_url_and_controls(store_settings: Settings) -> None:
+    search = "?t=1986-039-0300:0600&tab=me&mez=1,1e4&mex=0.7,30&boxes=55,252-256"
+    values = controls_from(search, store_settings)
+    assert values[Ids.ME_Z] == "1,10000"
+    assert values[Ids.ME_X] == "0.7,30"
+    assert values[Ids.ME_Y] == ""  # the whole grid: the input shows its placeholder
+    assert values[Ids.ME_BOXES] == "55,252-256"
+    # typing a window writes the URL, which the ME callbacks draw from
+    values[Ids.ME_Y] = "1 40"
+    out = change(store_settings, values, Ids.ME_Y)
+    assert out[0] == (
+        "?t=1986-039-0300:1986-039-0600&tab=me&mez=1,10000&mex=0.7,30&mey=1,40&boxes=55,252-256"
+    )
+    fig = me_page.picture_outputs(store_settings, out[0])[0]
+    assert fig.layout.yaxis.range == pytest.approx((0.0, np.log10(40.0)))
+    # a bad value keeps the URL and names the parameter
+    values[Ids.ME_Z] = "100,1"
+    out = change(store_settings, values, Ids.ME_Z)
+    assert out[0] is dash.no_update
+    assert out[-1].startswith("mez: low 100 is not below high 1")
+    # a click on a box changes the boxes input; the sync callback carries it into the URL
+    values[Ids.ME_Z] = ""
+    values[Ids.ME_BOXES] = me_page.toggle_box({"points": [{"customdata": [291]}]}, "55,252-256")
+    assert values[Ids.ME_BOXES] == "55,252-256,291"
+    out = change(store_settings, values, Ids.ME_BOXES)
+    assert out[0].endswith("&mey=1,40&boxes=55,252-256,291")
+    assert parse_query(out[0])[0].view.me.boxes == (55, 252, 253, 254, 255, 256, 291)
+
+
+@pytest.mark.parametrize("fmt", ["png", "svg"])
+def test_download_button_names_the_image_format(store_settings: Settings, fmt: str) -> None:
+    config = explore.et_outputs(store_settings, f"?t=1986-039-0000:0100&img={fmt}")[-1]
+    assert config["toImageButtonOptions"]["format"] == fmt
+    # plotly.js titles the button "Download plot as a PNG" (png) or "Download plot" (other
+    # formats); the config's own locale renames whichever it uses to the chosen format
+    dictionary = config["locales"][config["locale"]]["dictionary"]
+    title = f"Download plot as {fmt.upper()}"
+    assert dictionary == {"Download plot as a PNG": title, "Download plot": title}
+    assert config["locale"].startswith("en-")  # numbers and dates stay English
+    other = views.graph_config(views.BASE_GRAPH_CONFIG, "svg" if fmt == "png" else "png")
+    assert other["locale"] != config["locale"]  # a new locale makes plotly.js redraw it
+    assert views.graph_config(views.BASE_GRAPH_CONFIG, "gif")["locale"] == "en-awa-png"
+    initial = explore.GRAPH_CONFIG["locales"]["en-awa-png"]["dictionary"]
+    assert initial["Download plot as a PNG"] == "Download plot as PNG"

@@ -9,17 +9,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from awa.filters import (
+    ALL_BOXES,
     AppState,
     FilterError,
+    MeOptions,
     Selection,
     SweepLimit,
     TimeRange,
     ViewOptions,
+    all_params,
+    format_boxes,
     format_iso_range,
     format_mlt,
     format_time_range,
     format_time_ranges,
     merge_time_ranges,
+    parse_boxes,
     parse_int_set,
     parse_mlt,
     parse_params,
@@ -295,3 +300,99 @@ def test_bin_width_message() -> None:
         parse_params({"etbin": ""})
     with pytest.raises(FilterError, match="outside 1..256"):
         parse_params({"etbin": "0"})
+
+
+# ---------------------------------------------------------------------------------------
+# Matrix-element view options in the URL (mez, mex, mey, boxes)
+# ---------------------------------------------------------------------------------------
+
+
+def _me_state(me: MeOptions, t: str = "1986-040") -> AppState:
+    return AppState(Selection(times=parse_time_ranges(t)), ViewOptions(tab="me", me=me))
+
+
+@pytest.mark.parametrize(
+    ("query", "want"),
+    [
+        ("mez=1,1e4", MeOptions(z_range=(1.0, 1e4))),
+        ("mez=auto", MeOptions()),
+        ("mex=0.7,30&mey=0.8%2040", MeOptions(mpq_range=(0.7, 30.0), mass_range=(0.8, 40.0))),
+        ("boxes=55,252-256", MeOptions(boxes=(55, 252, 253, 254, 255, 256))),
+        ("boxes=55%2090;291", MeOptions(boxes=(55, 90, 291))),
+        ("boxes=all", MeOptions()),
+        ("boxes=0-490", MeOptions()),
+        ("mez=0,1e15&boxes=490", MeOptions(z_range=(0.0, 1e15), boxes=(490,))),
+    ],
+)
+def test_me_options_from_the_url(query: str, want: MeOptions) -> None:
+    state, errors = parse_query("?" + query)
+    assert errors == []
+    assert state.view.me == want
+    back, errors = parse_query(to_query(state))
+    assert (back, errors) == (state, [])
+
+
+@pytest.mark.parametrize(
+    ("query", "key", "words"),
+    [
+        ("mez=5,1", "mez", "not below high"),
+        ("mez=1,2,3", "mez", "not a range"),
+        ("mez=-1,10", "mez", "out of bounds"),
+        ("mex=abc", "mex", "not a range"),
+        ("mex=0,10", "mex", "out of bounds"),
+        ("mey=1,nan", "mey", "out of bounds"),
+        ("mey=1,inf", "mey", "out of bounds"),
+        ("boxes=600", "boxes", "outside 0-490"),
+        ("boxes=9-3", "boxes", "outside 0-490"),
+        ("boxes=55,x", "boxes", "not a box"),
+    ],
+)
+def test_bad_me_options_are_skipped_with_messages(query: str, key: str, words: str) -> None:
+    state, errors = parse_query(f"?t=1986-040&mex=1,20&{query}")
+    assert len(errors) == 1
+    assert errors[0].startswith(f"{key}: ")
+    assert words in errors[0]
+    assert "accepted" in errors[0]
+    assert state.selection.times == parse_time_ranges("1986-040")  # the rest is kept
+    if key != "mex":
+        assert state.view.me.mpq_range == (1.0, 20.0)
+    with pytest.raises(FilterError) as info:
+        parse_params(dict([query.split("=")]))
+    assert info.value.name == key
+
+
+def test_default_me_options_stay_out_of_the_url() -> None:
+    state = _me_state(MeOptions())
+    assert to_query(state) == "?t=1986-040-0000:1986-041-0000&tab=me"
+    params = all_params(state)
+    assert (params["mez"], params["mex"], params["mey"], params["boxes"]) == (
+        "all", "all", "all", "all",
+    )  # fmt: skip
+    assert parse_params(params) == (state, [])
+    assert format_boxes(()) == ""
+    assert parse_boxes("") == ALL_BOXES
+
+
+window = st.tuples(
+    st.floats(0.01, 1000.0, allow_nan=False), st.floats(0.01, 1000.0, allow_nan=False)
+).filter(lambda p: p[0] < p[1])
+colours = st.tuples(
+    st.floats(0.0, 1e15, allow_nan=False), st.floats(0.0, 1e15, allow_nan=False)
+).filter(lambda p: p[0] < p[1])
+box_sets = st.sets(st.integers(0, 490), min_size=1, max_size=60).map(lambda b: tuple(sorted(b)))
+
+
+@given(z=st.none() | colours, x=st.none() | window, y=st.none() | window, boxes=box_sets)
+@settings(max_examples=200)
+def test_me_options_url_round_trip_property(
+    z: tuple[float, float] | None,
+    x: tuple[float, float] | None,
+    y: tuple[float, float] | None,
+    boxes: tuple[int, ...],
+) -> None:
+    state = _me_state(MeOptions(z_range=z, mpq_range=x, mass_range=y, boxes=boxes))
+    query = to_query(state)
+    assert parse_query(query) == (state, [])
+    # the controls' texts (every parameter) parse back to the same state as well
+    assert parse_params(all_params(state)) == (state, [])
+    assert parse_boxes(format_boxes(boxes)) == boxes

@@ -274,6 +274,13 @@ def test_me_csv_downloads(client: Any, sim_store: SimulatedStores) -> None:
     assert lines[0] == "# PLOTTITLE: ME timeline, boxes 55,252-256"
     assert lines[4] == "time_utc,counts_per_cycle"
     assert client.get("/download/me_timeline.csv?t=1986-039&boxes=999").status_code == 400
+    # the page's whole query string is accepted: the ME options are view parameters
+    r = client.get("/download/me.csv?t=1986-039-0200:0500&L=all&tab=me&mez=1,100&mex=1,20")
+    assert r.status_code == 200
+    assert "# Query: ?t=1986-039-0200:1986-039-0500&L=all&tab=me&mez=1,100&mex=1,20" in r.text
+    r = client.get("/download/me.csv?t=1986-039&mex=20,1")
+    assert r.status_code == 400
+    assert "mex: low 20 is not below high 1" in r.text
     assert client.get("/download/me.csv?t=1986-039&L=x").status_code == 400
 
 
@@ -284,25 +291,48 @@ def test_me_csv_downloads(client: Any, sim_store: SimulatedStores) -> None:
 
 def test_tab_outputs_only_on_their_tab(store_settings: Settings) -> None:
     search = "?t=1986-039-0300:0600"
-    assert me_page.picture_outputs(store_settings, search, None, None, None) == (
-        (dash.no_update,) * 4
-    )
-    fig, caption, link, message = me_page.picture_outputs(
-        store_settings, search + "&tab=me", "1,100", "bad", None
-    )
-    assert fig.layout.coloraxis.cmax == pytest.approx(2.0)
+    assert me_page.picture_outputs(store_settings, search) == ((dash.no_update,) * 4)
+    assert me_page.timeline_outputs(store_settings, search) == ((dash.no_update,) * 4)
+    fig, caption, link, config = me_page.picture_outputs(store_settings, search + "&tab=me")
     assert "science cycles" in caption
     assert "L 2-10" in caption
-    assert link.startswith("download/me.csv?t=1986-039-0300:1986-039-0600")
-    assert "M/Q window" in message
-    tl, tl_caption, tl_link = me_page.timeline_outputs(store_settings, search + "&tab=me",
-                                                       "55")  # fmt: skip
-    assert "boxes 55" in tl.layout.title.text
-    assert "ME boxes 55" in tl_caption
-    assert tl_link.endswith("&boxes=55")
-    state, errors = parse_query(tl_link.split("?", 1)[1].replace("&boxes=55", ""))
-    assert not errors
-    assert state.view.tab == "me"
+    assert link == "download/me.csv?t=1986-039-0300:1986-039-0600&tab=me"
+    assert config["toImageButtonOptions"]["format"] == "png"
+    np.testing.assert_allclose(fig.layout.xaxis.range, np.log10([0.6837, 74.0]), atol=0.05)
+
+
+def test_callbacks_draw_the_options_of_the_url(store_settings: Settings) -> None:
+    """A shared URL alone gives the colour range, axis window and timeline boxes."""
+    search = "?t=1986-039-0300:0600&tab=me&mez=2,2000&mex=1,20&mey=0.8,40&boxes=55,252-256&img=svg"
+    fig, caption, link, config = me_page.picture_outputs(store_settings, search)
+    assert fig.layout.coloraxis.cmin == pytest.approx(np.log10(2.0))
+    assert fig.layout.coloraxis.cmax == pytest.approx(np.log10(2000.0))
+    np.testing.assert_allclose(fig.layout.xaxis.range, np.log10([1.0, 20.0]))
+    np.testing.assert_allclose(fig.layout.yaxis.range, np.log10([0.8, 40.0]))
+    assert config["toImageButtonOptions"]["format"] == "svg"
+    state, errors = parse_query(link.split("?", 1)[1])
+    assert errors == []
+    assert state == parse_query(search)[0]  # the CSV link carries the whole view
+    tl, tl_caption, tl_link, tl_config = me_page.timeline_outputs(store_settings, search)
+    assert "boxes 55,252-256" in tl.layout.title.text
+    assert "ME boxes 55,252-256" in tl_caption
+    assert "boxes=55,252-256" in tl_link
+    assert tl_config["toImageButtonOptions"]["format"] == "svg"
+    # a bad option is skipped (the page reports it): the default is drawn
+    fig, *_ = me_page.picture_outputs(store_settings, "?t=1986-039-0300:0600&tab=me&mex=abc")
+    np.testing.assert_allclose(fig.layout.xaxis.range, np.log10([0.6837, 74.0]), atol=0.05)
+
+
+def test_timeline_follows_the_boxes_of_the_url(
+    store_settings: Settings, sim_store: SimulatedStores
+) -> None:
+    search = "?t=1986-039-0200:0500&L=all&tab=me&boxes=3,55,252-256"
+    tl, *_ = me_page.timeline_outputs(store_settings, search)
+    want = _brute_force(sim_store.me, "1986-02-08 02:00", "1986-02-08 05:00", (0.0, 99.0),
+                        [3, 55, 252, 253, 254, 255, 256])  # fmt: skip
+    y = np.asarray(tl.data[0].y, dtype=float)
+    assert np.nanmax(y) == pytest.approx(want.max())
+    assert f"{want.sum():,.0f} counts" in tl.layout.title.text
 
 
 def test_clicking_a_box_toggles_it() -> None:
@@ -312,11 +342,14 @@ def test_clicking_a_box_toggles_it() -> None:
     assert me_page.toggle_box(click, "55,291") == "55"
     assert me_page.toggle_box(click, "55") == "55,291"
     assert me_page.toggle_box({"points": []}, "55") is dash.no_update
+    # the browser sends a typed array's customdata as an object keyed by position
+    typed = {"points": [{"curveNumber": 1, "customdata": {"0": 55, "1": 283022.0}}]}
+    assert me_page.toggle_box(typed, "55,90,252-256") == "90,252-256"
+    assert me_page.toggle_box({"points": [{"customdata": {"1": 3}}]}, "55") is dash.no_update
     assert me_page.toggle_box(None, "55") is dash.no_update
 
 
 def test_store_missing_gives_messages(empty_settings: Settings) -> None:
-    fig, caption, _, _ = me_page.picture_outputs(empty_settings, "?t=1986-039&tab=me", "", "",
-                                                 "")  # fmt: skip
+    fig, caption, _, _ = me_page.picture_outputs(empty_settings, "?t=1986-039&tab=me")
     assert "is missing" in fig.layout.meta["awa_message"]
     assert schema.PHA_STORE.filename in caption or "missing" in caption

@@ -205,7 +205,10 @@ def test_timeline_values_and_decimation(sim_store: SimulatedStores) -> None:
     hk = sim_store.hk.set_index("SpinStartTime").loc["1986-02-08 01:00":"1986-02-08 01:09:59"]
     np.testing.assert_allclose(data["PAPS"][0].values, physics.paps_kv(hk["PAPS_lvl"]))
     me = sim_store.me.set_index("SpinStartTime").loc["1986-02-08 01:00":"1986-02-08 01:09:59"]
-    np.testing.assert_array_equal(data["ME"][0].values, me[schema.ME_COLUMN_NAMES].sum(axis=1))
+    # summed ME: the 491 boxes (ME0..ME490, spec section 6) of science cycles, NaN otherwise
+    boxes = me[schema.ME_COLUMN_NAMES[: schema.N_ME_BOXES]].sum(axis=1).to_numpy()
+    expected_me = np.where(me["CSHK"].to_numpy() == 0, boxes, np.nan)
+    np.testing.assert_array_equal(data["ME"][0].values, expected_me)
     # A whole day decimated to 400 points keeps the extremes.
     day = query.timeline(key, DAY, ("FSR",), points=400)["FSR"][0]
     assert len(day.values) <= 400

@@ -95,6 +95,10 @@ class Ids(StrEnum):
     IMG = "image-format"
     ME_GRAPH = "me-graph"
     ME_CAPTION = "me-caption"
+    ME_Z = "me-z"
+    ME_X = "me-x"
+    ME_Y = "me-y"
+    ME_BOXES = "me-boxes"
     UPLOAD = "upload"
     UPLOAD_GRAPH = "upload-graph"
     UPLOAD_CAPTION = "upload-caption"
@@ -153,6 +157,10 @@ CONTROLS: tuple[Control, ...] = (
     Control(Ids.STORM_DST, ("storm",), "text"),
     Control(Ids.IMG, ("img",), "choice", IMAGE_FORMATS),
     Control(Ids.TABS, ("tab",), "choice", TABS),
+    Control(Ids.ME_Z, ("mez",), "text"),
+    Control(Ids.ME_X, ("mex",), "text"),
+    Control(Ids.ME_Y, ("mey",), "text"),
+    Control(Ids.ME_BOXES, ("boxes",), "text"),
 )
 CONTROL_BY_ID = {c.id: c for c in CONTROLS}
 

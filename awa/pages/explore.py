@@ -42,14 +42,8 @@ from awa.pages.controls import (
 from awa.pages.router import nav_links
 from awa.settings import Settings
 
-GRAPH_CONFIG: dict[str, Any] = {
-    "displaylogo": False,
-    "scrollZoom": True,
-    "toImageButtonOptions": {"format": "png", "scale": 2},
-    "modeBarButtonsToRemove": ["lasso2d", "sendChartToCloud", "sendDataToCloud"],
-    "showSendToCloud": False,
-    "plotlyServerURL": "",
-}
+#: Config of the figures before their first callback (the callbacks send the URL's format).
+GRAPH_CONFIG: dict[str, Any] = views.graph_config(views.BASE_GRAPH_CONFIG, "png")
 
 
 TAB_STYLE: dict[str, Any] = {
@@ -466,7 +460,7 @@ def on_change(
 
 def _config(state: views.AppState) -> dict[str, Any]:
     """Graph config for the state's image format (sent with the figure, so they agree)."""
-    return views.graph_config(GRAPH_CONFIG, state.view.image_format)
+    return views.graph_config(views.BASE_GRAPH_CONFIG, state.view.image_format)
 
 
 def et_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
@@ -528,7 +522,7 @@ def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
 
 def me_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
     """Matrix-element figure and caption, computed only while its tab is shown."""
-    return me_page.picture_outputs(settings, search, None, None, None)[:2]
+    return me_page.picture_outputs(settings, search)[:2]
 
 
 def zoom_outputs(

@@ -1,9 +1,11 @@
 """The "Matrix elements" tab: the ME picture, its options, the ME timeline and downloads.
 
-Layout and wiring only: the options are parsed by :func:`awa.mequery.parse_me_options`, the
-figures come from :func:`awa.views.me_view` and :func:`awa.views.me_timeline_view`.  The
-selection (time, L) comes from the page URL like every other view; the drawing options of
-this tab (colour limits, axis window, timeline boxes) are local to the tab.
+Layout and wiring only.  Like every view option, the tab's options (colour limits, axis
+window, timeline boxes: URL keys ``mez``, ``mex``, ``mey``, ``boxes``) live in the page
+URL: their inputs are controls of ``awa.pages.controls.CONTROLS`` kept in step with the URL
+by the page's sync callback, and the figures (:func:`awa.views.me_view`,
+:func:`awa.views.me_timeline_view`) are drawn from the URL alone, so a shared URL
+reproduces the tab.  A click on a box toggles it in the boxes input, which updates the URL.
 """
 
 from __future__ import annotations
@@ -15,19 +17,14 @@ import dash
 from dash import Input, Output, State, dcc, html
 
 from awa import views
-from awa.mequery import ALL_BOXES, format_boxes, parse_boxes, parse_me_options
+from awa.filters import ALL_BOXES, format_boxes, parse_boxes
 from awa.pages.controls import Ids
 from awa.settings import Settings
 
 
 class MeIds(StrEnum):
-    """Component ids of the ME tab (the graph and caption ids are in ``Ids``)."""
+    """Component ids of the ME tab (graph, caption and option ids are in ``Ids``)."""
 
-    Z = "me-z"
-    X = "me-x"
-    Y = "me-y"
-    BOXES = "me-boxes"
-    MESSAGE = "me-message"
     DOWNLOAD = "me-download"
     TL_GRAPH = "me-tl-graph"
     TL_CAPTION = "me-tl-caption"
@@ -54,10 +51,10 @@ def me_tab(config: dict[str, Any]) -> html.Div:
         [
             html.Div(
                 [
-                    _field("colour, counts", _input(MeIds.Z, "auto", "96px")),
-                    _field("M/Q window, amu/e", _input(MeIds.X, "0.65,74", "96px")),
-                    _field("M window, amu", _input(MeIds.Y, "0.69,113", "96px")),
-                    _field("timeline boxes", _input(MeIds.BOXES, "all", "150px")),
+                    _field("colour, counts", _input(Ids.ME_Z, "auto", "96px")),
+                    _field("M/Q window, amu/e", _input(Ids.ME_X, "0.65,74", "96px")),
+                    _field("M window, amu", _input(Ids.ME_Y, "0.69,113", "96px")),
+                    _field("timeline boxes", _input(Ids.ME_BOXES, "all", "150px")),
                 ],
                 className="awa-options",
             ),
@@ -66,7 +63,6 @@ def me_tab(config: dict[str, Any]) -> html.Div:
                 "90 (He++), 291 (O+), 252-256 (background); click a box to add or remove it.",
                 className="awa-hint",
             ),
-            html.Div(id=MeIds.MESSAGE, className="awa-message", role="alert"),
             _graph(Ids.ME_GRAPH, "600px", config),
             html.Div(id=Ids.ME_CAPTION, className="awa-caption"),
             html.Div(
@@ -84,34 +80,37 @@ def me_tab(config: dict[str, Any]) -> html.Div:
     )
 
 
-def picture_outputs(
-    settings: Settings, search: str | None, z: str | None, x: str | None, y: str | None
-) -> tuple[Any, ...]:
-    """ME figure, caption, CSV link and option messages; nothing while another tab shows."""
+def _config(state: views.AppState) -> dict[str, Any]:
+    return views.graph_config(views.BASE_GRAPH_CONFIG, state.view.image_format)
+
+
+def picture_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
+    """ME figure, caption, CSV link and graph config of a URL; nothing on another tab."""
     state = views.state_of(search)
     if state.view.tab != "me":
         return (dash.no_update,) * 4
-    options, errors = parse_me_options(z, x, y, None)
-    view = views.me_view(settings, state, options)
-    return view.figure, view.caption, view.download, "; ".join(errors)
+    view = views.me_view(settings, state)
+    return view.figure, view.caption, view.download, _config(state)
 
 
-def timeline_outputs(settings: Settings, search: str | None, boxes: str | None) -> tuple[Any, ...]:
-    """ME timeline figure, caption and CSV link; nothing while another tab shows."""
+def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
+    """ME timeline figure, caption, CSV link and graph config; nothing on another tab."""
     state = views.state_of(search)
     if state.view.tab != "me":
-        return (dash.no_update,) * 3
-    options, errors = parse_me_options(None, None, None, boxes)
-    view = views.me_timeline_view(settings, state, options)
-    note = "".join(f"{e} (all boxes shown). " for e in errors)
-    return view.figure, note + view.caption, view.download
+        return (dash.no_update,) * 4
+    view = views.me_timeline_view(settings, state)
+    return view.figure, view.caption, view.download, _config(state)
 
 
 def toggle_box(click: dict[str, Any] | None, boxes_text: str | None) -> Any:
-    """The timeline's box list after a click on the ME picture (add or remove that box)."""
+    """The timeline's box list after a click on the ME picture (add or remove that box).
+
+    The clicked point's ``customdata`` starts with its box number; it arrives as a list, or
+    as ``{"0": box, "1": ...}`` when the figure's arrays were sent as typed arrays.
+    """
     try:
-        point = (click or {})["points"][0]
-        box = int(point["customdata"][0])
+        custom = (click or {})["points"][0]["customdata"]
+        box = int(custom["0"] if isinstance(custom, dict) else custom[0])
     except (KeyError, IndexError, TypeError, ValueError):
         return dash.no_update
     try:
@@ -125,35 +124,34 @@ def toggle_box(click: dict[str, Any] | None, boxes_text: str | None) -> Any:
 
 
 def register_callbacks(app: dash.Dash, settings: Settings) -> None:
-    """Wire the tab's options and the page URL to its figures."""
+    """Wire the page URL to the tab's figures, and box clicks to the boxes input."""
 
     @app.callback(
         Output(Ids.ME_GRAPH, "figure"),
         Output(Ids.ME_CAPTION, "children"),
         Output(MeIds.DOWNLOAD, "href"),
-        Output(MeIds.MESSAGE, "children"),
+        Output(Ids.ME_GRAPH, "config"),
         Input(Ids.URL, "search"),
-        Input(MeIds.Z, "value"),
-        Input(MeIds.X, "value"),
-        Input(MeIds.Y, "value"),
     )
-    def _picture(search: str | None, z: str | None, x: str | None, y: str | None) -> Any:
-        return picture_outputs(settings, search, z, x, y)
+    def _picture(search: str | None) -> Any:
+        return picture_outputs(settings, search)
 
     @app.callback(
         Output(MeIds.TL_GRAPH, "figure"),
         Output(MeIds.TL_CAPTION, "children"),
         Output(MeIds.TL_DOWNLOAD, "href"),
+        Output(MeIds.TL_GRAPH, "config"),
         Input(Ids.URL, "search"),
-        Input(MeIds.BOXES, "value"),
     )
-    def _timeline(search: str | None, boxes: str | None) -> Any:
-        return timeline_outputs(settings, search, boxes)
+    def _timeline(search: str | None) -> Any:
+        return timeline_outputs(settings, search)
 
+    # The sync callback also writes this input (from the URL); a click changes it here and
+    # the sync callback then carries the new boxes into the URL.
     @app.callback(
-        Output(MeIds.BOXES, "value"),
+        Output(Ids.ME_BOXES, "value", allow_duplicate=True),
         Input(Ids.ME_GRAPH, "clickData"),
-        State(MeIds.BOXES, "value"),
+        State(Ids.ME_BOXES, "value"),
         prevent_initial_call=True,
     )
     def _click(click: dict[str, Any] | None, boxes: str | None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -205,4 +206,47 @@ def test_matrix_elements_tab_from_the_url(browser: Any, served: str, shots: Path
     page.click("text=Explore")
     page.wait_for_function("() => !window.location.search.includes('tab=me')", timeout=30_000)
     wait_for_figures(page)
+    page.close()
+
+
+def test_matrix_element_options_from_a_shared_url(browser: Any, served: str, shots: Path) -> None:
+    """A URL with ME options reproduces them: inputs, axis window, colours, boxes, format."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(
+        served + "/?t=1986-039-0300:0900&tab=me&mez=10,1e5&mex=0.8,40&mey=0.8,80"
+        "&boxes=55,90,252-256&img=svg"
+    )
+    page.wait_for_selector("#me-graph .heatmaplayer", timeout=30_000)
+    wait_caption(page, "#me-tl-caption", "ME boxes 55,90,252-256")
+    shown = {i: page.input_value(f"#{i}") for i in ("me-z", "me-x", "me-y", "me-boxes")}
+    assert shown == {"me-z": "10,100000", "me-x": "0.8,40", "me-y": "0.8,80",
+                     "me-boxes": "55,90,252-256"}  # fmt: skip
+    plot = "#me-graph .js-plotly-plot"
+    window = page.eval_on_selector(
+        plot,
+        "e => [e._fullLayout.xaxis.range, e._fullLayout.yaxis.range,"
+        " e._fullLayout.coloraxis.cmin, e._fullLayout.coloraxis.cmax]",
+    )
+    assert window[0] == pytest.approx([math.log10(0.8), math.log10(40.0)])
+    assert window[1] == pytest.approx([math.log10(0.8), math.log10(80.0)])
+    assert window[2:] == pytest.approx([1.0, 5.0])
+    title = page.eval_on_selector("#me-graph .modebar-btn", "e => e.getAttribute('data-title')")
+    assert title == "Download plot as SVG"
+    page.screenshot(path=str(shots / "me_options_1280x800.png"))
+    # A click on the H+ box (M/Q 1.04, M 1.3) removes it from the boxes and from the URL.
+    point = page.eval_on_selector(
+        plot,
+        "e => { const r = e.getBoundingClientRect(), L = e._fullLayout;"
+        " return [r.left + L.xaxis._offset + L.xaxis.l2p(Math.log10(1.04)),"
+        " r.top + L.yaxis._offset + L.yaxis.l2p(Math.log10(1.3))]; }",
+    )
+    page.mouse.click(point[0], point[1])
+    page.wait_for_function(
+        "() => window.location.search.includes('boxes=90,252-256')", timeout=30_000
+    )
+    wait_caption(page, "#me-tl-caption", "ME boxes 90,252-256")
+    assert page.input_value("#me-boxes") == "90,252-256"
+    page.go_back()
+    wait_caption(page, "#me-tl-caption", "ME boxes 55,90,252-256")
+    assert page.input_value("#me-boxes") == "55,90,252-256"
     page.close()

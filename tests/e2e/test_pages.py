@@ -195,7 +195,9 @@ def test_matrix_element_tab_options_timeline_and_download(
     page.fill("#me-x", "nonsense")
     page.press("#me-x", "Enter")
     page.wait_for_function(
-        "() => document.querySelector('#me-message').textContent.includes('M/Q window')",
+        "() => document.querySelector('#message').textContent.includes(\"mex: 'nonsense'\")",
         timeout=30_000,
     )
+    assert "mex=" not in page.evaluate("() => window.location.search")  # URL kept
+    assert "boxes=55" in page.evaluate("() => window.location.search")
     page.close()
