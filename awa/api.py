@@ -90,7 +90,16 @@ def make_blueprint(settings: Settings) -> Blueprint:
                 text = export.histogram_csv(hist, "mmq", title, state)
                 return _csv_response(iter([text]), "awa_mmq.csv")
             if kind == "events":
-                query.count_rows(settings.data_dir, sel.times)  # fail early if missing
+                # fail before streaming: a missing store or too many rows is a clear error,
+                # never a file cut short
+                rows = query.count_rows(settings.data_dir, sel.times)
+                if settings.max_rows and rows > settings.max_rows:
+                    return _error(
+                        413,
+                        f"the time range holds {rows:,} PHA rows, more than the "
+                        f"{settings.max_rows:,} an event download may scan; choose a shorter "
+                        "time range (histogram downloads have no such limit)",
+                    )
                 chunks = export.iter_events_csv(settings.data_dir, state, settings.chunk_rows,
                                                 settings.max_rows)  # fmt: skip
                 return _csv_response(chunks, "awa_events.csv")

@@ -418,6 +418,9 @@ def upload_view(contents: list[str], names: list[str]) -> View:
         total = export.sum_histograms(items)
     except export.CsvFormatError as exc:
         return View(message_figure(_wrap(f"Cannot plot: {exc}"), title), str(exc), "")
+    cells = grid_cells(total.x_edges, total.y_edges)
+    if cells > MAX_FIGURE_CELLS:
+        return _too_fine(title, cells, "plot a coarser histogram (download it with wider bins)")
     n = int(total.counts.sum())
     hist = query.Hist2D(total.counts, total.x_edges, total.y_edges, n, n)
     head = f"{total.title}: {n:,} counts"

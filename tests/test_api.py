@@ -97,6 +97,10 @@ def test_bad_requests_say_what_is_wrong(client: Any, empty_settings: Settings) -
                    cache_type="null", max_rows=10)  # fmt: skip
     r = create_app(big).server.test_client().get("/download/timeline.csv?t=1986-039")
     assert r.status_code == 413
+    # an event download over the limit is refused before any byte is streamed
+    r = create_app(big).server.test_client().get("/download/events.csv?t=1986-039")
+    assert r.status_code == 413
+    assert "choose a shorter time range" in r.get_data(as_text=True)
 
 
 def _upload(text: str) -> str:
@@ -222,3 +226,13 @@ def test_importing_awa_does_not_import_dash() -> None:
     code = "import awa, awa.physics, awa.schema, sys; print('dash' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_uploaded_grid_too_fine_to_draw_is_a_message() -> None:
+    from awa.filters import AppState
+
+    edges = np.arange(0.0, 1025.0)  # 1024 x 1024 one-channel bins
+    hist = query.Hist2D(np.ones((1024, 1024)), edges, edges, 1024 * 1024, 1024 * 1024)
+    text = export.histogram_csv(hist, "et", "fine", AppState())
+    view = views.upload_view([_upload(text)], ["fine.csv"])
+    assert "too many to draw" in view.caption

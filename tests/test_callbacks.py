@@ -286,3 +286,12 @@ def test_download_button_names_the_image_format(store_settings: Settings, fmt: s
     assert views.graph_config(views.BASE_GRAPH_CONFIG, "gif")["locale"] == "en-awa-png"
     initial = explore.GRAPH_CONFIG["locales"]["en-awa-png"]["dictionary"]
     assert initial["Download plot as a PNG"] == "Download plot as PNG"
+
+
+def test_crafted_inputs_are_ignored_not_errors() -> None:
+    from awa.pages.controls import parse_zoom, picker_range
+
+    assert parse_zoom({"xaxis.range": ["1986-02-09 00:00"]}) == (False, None)
+    assert parse_zoom({"xaxis.range": []}) == (False, None)
+    assert picker_range("1986-02-31", "1986-03-01") is None
+    assert picker_range("1986-02-09", "1986-02-10") is not None

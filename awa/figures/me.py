@@ -311,7 +311,10 @@ def me_timeline_figure(
         meta={"awa_kind": "me_timeline"},
     )
     positive = series.counts[series.counts > 0]
-    fig.update_yaxes(title_text="counts / cycle", type="log" if positive.size else "linear",
+    # a log axis only when the values span a decade or more: on a narrow range plotly labels
+    # minor ticks with single digits, which reads badly
+    wide = positive.size > 0 and float(positive.max()) >= 10 * float(positive.min())
+    fig.update_yaxes(title_text="counts / cycle", type="log" if wide else "linear",
                      showline=True, linecolor="#888", mirror=True, ticks="outside")  # fmt: skip
     fig.update_xaxes(title_text="time, UTC", showline=True, linecolor="#888", mirror=True,
                      ticks="outside", showgrid=True, gridcolor="#eee")  # fmt: skip

@@ -259,6 +259,8 @@ def parse_zoom(relayout: dict[str, Any] | None) -> tuple[bool, TimeRange | None]
         if m:
             ends[int(m.group(1))] = str(value)
         elif re.match(r"^xaxis\d*\.range$", str(key)) and isinstance(value, list):
+            if len(value) != 2:
+                return False, None
             ends = {0: str(value[0]), 1: str(value[1])}
         elif re.match(r"^xaxis\d*\.autorange$", str(key)) and value:
             return True, None
@@ -287,8 +289,11 @@ def picker_range(start: str | None, end: str | None) -> TimeRange | None:
     """Whole days from the calendar picker's start to end dates (inclusive)."""
     if not start or not end or not _DATE.match(start) or not _DATE.match(end):
         return None
-    a = datetime.fromisoformat(start[:10])
-    b = datetime.fromisoformat(end[:10]) + timedelta(days=1)
+    try:
+        a = datetime.fromisoformat(start[:10])
+        b = datetime.fromisoformat(end[:10]) + timedelta(days=1)
+    except ValueError:  # a well-shaped but impossible date, e.g. 1986-02-31
+        return None
     return TimeRange(a, b) if b > a else None
 
 

@@ -325,6 +325,10 @@ def timeline_card() -> html.Div:
     )
 
 
+#: Largest histogram CSV accepted by the upload box (bytes); the browser refuses larger files.
+UPLOAD_MAX_BYTES = 20_000_000
+
+
 def upload_tab() -> html.Div:
     """Upload one or several histogram CSVs (this app's format) to sum and plot them."""
     return html.Div(
@@ -333,6 +337,7 @@ def upload_tab() -> html.Div:
                 id=Ids.UPLOAD,
                 children=html.Div(["Drop histogram CSV files here or ", html.A("choose files")]),
                 multiple=True,
+                max_size=UPLOAD_MAX_BYTES,
                 className="awa-upload",
             ),
             _graph(Ids.UPLOAD_GRAPH, "560px"),
