@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -37,18 +38,22 @@ def e2e_store(tmp_path_factory: pytest.TempPathFactory) -> SimulatedStores:
     return make_stores(tmp_path_factory.mktemp("e2e_stores"), days=1.0, seed=3)
 
 
-@pytest.fixture(scope="session")
-def served(e2e_store: SimulatedStores, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Start ``awa serve`` on a free 127.0.0.1 port; yield its base URL; stop it."""
+@contextlib.contextmanager
+def serve(data_dir: Path, log_dir: Path) -> Iterator[str]:
+    """Run ``awa serve`` over ``data_dir`` on a free 127.0.0.1 port; yield its base URL.
+
+    The server's output goes to ``log_dir/server.log``; its background jobs to
+    ``log_dir/jobs``.  It is stopped on exit.
+    """
     port = _free_port()
-    log = tmp_path_factory.mktemp("server") / "server.log"
+    log = log_dir / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWA_")}
     env["PYTHONPATH"] = str(ROOT)
     env["AWA_CACHE_TYPE"] = "simple"
-    env["AWA_BACKGROUND_DIR"] = str(log.parent / "jobs")
+    env["AWA_BACKGROUND_DIR"] = str(log_dir / "jobs")
     with log.open("w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "awa.cli", "serve", "--data", str(e2e_store.folder),
+            [sys.executable, "-m", "awa.cli", "serve", "--data", str(data_dir),
              "--port", str(port), "--host", "127.0.0.1"],
             stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT),
         )  # fmt: skip
@@ -73,6 +78,13 @@ def served(e2e_store: SimulatedStores, tmp_path_factory: pytest.TempPathFactory)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="session")
+def served(e2e_store: SimulatedStores, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app over the simulated day, on a free 127.0.0.1 port; yields its base URL."""
+    with serve(e2e_store.folder, tmp_path_factory.mktemp("server")) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,6 @@ coverage table -> atlas), so the pages show what a user of a built archive sees.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +15,7 @@ from typing import Any
 import pytest
 
 from data_build import atlas, simulate, stores
-from tests.e2e.conftest import ROOT
+from tests.e2e.conftest import serve
 
 pytestmark = pytest.mark.e2e
 
@@ -42,40 +37,8 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def site(archive: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``awa serve`` on a free 127.0.0.1 port over the archive; yields its base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = tmp_path_factory.mktemp("pages_server") / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWA_")}
-    env["PYTHONPATH"] = str(ROOT)
-    env["AWA_CACHE_TYPE"] = "simple"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "awa.cli", "serve", "--data", str(archive),
-             "--port", str(port), "--host", "127.0.0.1"],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT),
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the app did not start: {log.read_text()[-2000:]}")
-            time.sleep(0.3)
+    with serve(archive, tmp_path_factory.mktemp("pages_server")) as base:
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def _time_box(page: Any) -> str:
