@@ -105,6 +105,27 @@ def _wrap(text: str, width: int = 70) -> str:
     return "<br>".join(lines)
 
 
+def _scatter_or_note(
+    settings: Settings, key: query.StoreKey, state: AppState, kind: str, title: str, label: str
+) -> tuple[View | None, str]:
+    """The event scatter of ``state`` when it holds few enough events, else a note saying why
+    the heatmap is shown instead."""
+    from awa.figures.scatter import scatter_figure
+
+    sel = state.selection
+    sample = query.select_events(
+        key, sel, settings.scatter_max_events, settings.max_rows, settings.chunk_rows
+    )
+    if sample.complete:
+        fig = scatter_figure(sample, state.view, kind, f"{title}: {sample.n_selected:,} events")
+        cap = caption(label, sample.n_selected, sample.n_selected, sel)
+        return View(fig, cap, download_link("events", state)), ""
+    return None, (
+        f"Scatter needs at most {settings.scatter_max_events:,} events; the selection "
+        f"holds {sample.n_selected:,}, so the heatmap is shown. "
+    )
+
+
 def et_view(settings: Settings, state: AppState) -> View:
     """The E-T view (heatmap or event scatter) of ``state``."""
     title = "E-T: TOF vs energy"
@@ -114,22 +135,11 @@ def et_view(settings: Settings, state: AppState) -> View:
         return _no_time(settings, title)
     try:
         key = query.store_key(settings.data_dir)
+        note = ""
         if view.et_mode == "scatter":
-            from awa.figures.scatter import scatter_figure
-
-            sample = query.select_events(
-                key, sel, settings.scatter_max_events, settings.max_rows, settings.chunk_rows
-            )
-            if sample.complete:
-                fig = scatter_figure(sample, view, "et", f"{title}: {sample.n_selected:,} events")
-                cap = caption("E-T events", sample.n_selected, sample.n_selected, sel)
-                return View(fig, cap, download_link("events", state))
-            note = (
-                f"Scatter needs at most {settings.scatter_max_events:,} events; the selection "
-                f"holds {sample.n_selected:,}, so the heatmap is shown. "
-            )
-        else:
-            note = ""
+            shown, note = _scatter_or_note(settings, key, state, "et", title, "E-T events")
+            if shown is not None:
+                return shown
         cells = grid_cells(
             query.channel_edges(*view.et_x, view.et_bin),
             query.channel_edges(*view.et_y, view.et_bin),
@@ -185,19 +195,9 @@ def mmq_view(settings: Settings, state: AppState) -> View:
         key = query.store_key(settings.data_dir)
         note = ""
         if view.mmq_mode == "scatter":
-            from awa.figures.scatter import scatter_figure
-
-            sample = query.select_events(
-                key, sel, settings.scatter_max_events, settings.max_rows, settings.chunk_rows
-            )
-            if sample.complete:
-                fig = scatter_figure(sample, view, "mmq", f"{title}: {sample.n_selected:,} events")
-                cap = caption("M-M/Q events", sample.n_selected, sample.n_selected, sel)
-                return View(fig, cap, download_link("events", state))
-            note = (
-                f"Scatter needs at most {settings.scatter_max_events:,} events; the selection "
-                f"holds {sample.n_selected:,}, so the heatmap is shown. "
-            )
+            shown, note = _scatter_or_note(settings, key, state, "mmq", title, "M-M/Q events")
+            if shown is not None:
+                return shown
         cells = grid_cells(
             query.log_edges(*view.mmq_x, view.mmq_binx), query.log_edges(*view.mmq_y, view.mmq_biny)
         )
