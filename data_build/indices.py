@@ -26,7 +26,7 @@ import socket
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -748,6 +748,26 @@ def _write_atomic(path: Path, data: bytes) -> None:
     tmp.replace(path)
 
 
+def _download_years(
+    years: Sequence[int] | int,
+    dest_dir: PathLike,
+    name: str,
+    fetch_year: Callable[[int], bytes],
+    overwrite: bool,
+) -> list[Path]:
+    """One checked file a year in ``dest_dir`` (``name`` has a ``{year}`` field), written
+    atomically; existing files are kept unless ``overwrite``."""
+    dest = Path(dest_dir)
+    dest.mkdir(parents=True, exist_ok=True)
+    out = []
+    for year in _check_years(years):
+        path = dest / name.format(year=year)
+        if overwrite or not path.exists():
+            _write_atomic(path, fetch_year(year))
+        out.append(path)
+    return out
+
+
 def download_dst(
     years: Sequence[int] | int,
     dest_dir: PathLike,
@@ -784,14 +804,8 @@ def download_dst(
     IndexDownloadError
         Offline, timeout, HTTP error, or the server sent something that is not WDC Dst.
     """
-    dest = Path(dest_dir)
-    dest.mkdir(parents=True, exist_ok=True)
-    out = []
-    for year in _check_years(years):
-        path = dest / f"dst_{year}_final.wdc"
-        if path.exists() and not overwrite:
-            out.append(path)
-            continue
+
+    def fetch_year(year: int) -> bytes:
         chunks = []
         for month in range(1, 13):
             url = url_template.format(year=year, month=month, yy=year % 100)
@@ -801,9 +815,9 @@ def download_dst(
             except IndexFileError as exc:
                 raise IndexDownloadError(f"downloaded file is not WDC Dst: {exc}") from None
             chunks.append("\n".join(ln for ln in text.splitlines() if ln.strip()) + "\n")
-        _write_atomic(path, "".join(chunks).encode("latin-1"))
-        out.append(path)
-    return out
+        return "".join(chunks).encode("latin-1")
+
+    return _download_years(years, dest_dir, "dst_{year}_final.wdc", fetch_year, overwrite)
 
 
 def download_gfz_kp(
@@ -842,23 +856,17 @@ def download_gfz_kp(
     IndexDownloadError
         Offline, timeout, HTTP error, or the server sent something that is not GFZ Kp.
     """
-    dest = Path(dest_dir)
-    dest.mkdir(parents=True, exist_ok=True)
-    out = []
-    for year in _check_years(years):
-        path = dest / f"Kp_ap_Ap_SN_F107_{year}.txt"
-        if path.exists() and not overwrite:
-            out.append(path)
-            continue
+
+    def fetch_year(year: int) -> bytes:
         url = url_template.format(year=year)
         data = _fetch(url, timeout)
         try:
             parse_gfz_kp(data.decode("latin-1"), source=url)
         except IndexFileError as exc:
             raise IndexDownloadError(f"downloaded file is not GFZ Kp: {exc}") from None
-        _write_atomic(path, data)
-        out.append(path)
-    return out
+        return data
+
+    return _download_years(years, dest_dir, "Kp_ap_Ap_SN_F107_{year}.txt", fetch_year, overwrite)
 
 
 # ---------------------------------------------------------------------------------------
