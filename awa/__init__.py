@@ -1,6 +1,6 @@
 """AWA: browse the AMPTE/CCE CHEM ion-composition data set in a web browser.
 
-Importing ``awa`` stays light (the data build imports ``awa.physics`` and ``awa.schema``);
+Importing ``awa`` stays light (the data build imports ``awa.chem.physics`` and ``awa.chem.schema``);
 Dash is imported only by :func:`create_app`.
 """
 

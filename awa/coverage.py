@@ -1,6 +1,6 @@
 """What the archive holds: the build's coverage table and the quick-look atlas index (no Dash).
 
-The store build writes ``AMPTE_CHEM_coverage.json`` (:data:`awa.schema.COVERAGE_FILE`) beside
+The store build writes ``AMPTE_CHEM_coverage.json`` (:data:`awa.chem.schema.COVERAGE_FILE`) beside
 the stores: one entry per daily file with its status (good / warnings / bad), spins, cycles,
 PHA events, calibration time, the blocks of continuous data and the findings of
 ``awa-build verify`` (duplicated spins, clipped times, bad periods...).  ``awa-build atlas``
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from awa import schema
+from awa.chem import schema
 
 #: Sub-folder of the data folder holding the atlas (``awa-build atlas --out DATA/atlas``).
 ATLAS_DIR = "atlas"

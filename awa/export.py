@@ -28,7 +28,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from awa import query, schema
+from awa import query
+from awa.chem import schema
 from awa.filters import AppState, to_query
 from awa.query import Hist2D
 

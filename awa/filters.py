@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
-from awa.schema import DPU_MODES, N_ME_BOXES, PAPS_KV, PHA_PRIORITIES, TAC_SLOPES
+from awa.chem.schema import DPU_MODES, N_ME_BOXES, PAPS_KV, PHA_PRIORITIES, TAC_SLOPES
 
 T = TypeVar("T")
 

@@ -18,8 +18,9 @@ import numpy.typing as npt
 import pandas as pd
 import tables
 
-from awa import physics, query, schema
+from awa import query
 from awa.cache import cached
+from awa.chem import physics, schema
 from awa.filters import (
     ALL_BOXES,
     AppState,

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from awa import export, query, schema
+from awa import export, query
+from awa.chem import schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
 from awa.figures.histogram import MAX_FIGURE_CELLS

@@ -16,7 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
-from awa import schema
+from awa.chem import schema
 from data_build import indices, stores
 from data_build.cli import simulate_days
 

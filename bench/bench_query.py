@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from awa import physics, schema
+from awa.chem import physics, schema
 from awa.filters import AppState, Selection, TimeRange, ViewOptions
 from awa.settings import Settings
 

@@ -23,7 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from awa import physics, schema
+from awa.chem import physics, schema
 
 #: Width of the time bins of the spectrogram and heavy-ion fraction (minutes).
 BIN_MINUTES = 15

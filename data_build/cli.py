@@ -247,7 +247,7 @@ def cmd_atlas(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from awa import schema
+    from awa.chem import schema
     from data_build import indices
 
     out: Path = args.out

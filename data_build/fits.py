@@ -30,7 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 from astropy.io import fits
 
-from awa.schema import (
+from awa.chem.schema import (
     CLIP_HIGH_SECONDS,
     EPOCH,
     EVENTS_PER_SPIN,

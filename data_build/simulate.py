@@ -14,11 +14,11 @@ What a simulated day holds:
   counter 0-31), so two cycles cover all 64 E/Q steps.  One PAPS level per cycle.
 - Ions of H+, He++, He+, O+, O++, O6+ and C6+ from the forward model of spec section 5:
   entrance energy Q (EPQ + P), foil loss dE/dx(E/M) * 4.9, T = 239.89 / sqrt(E_after/M), and
-  the measured energy that makes the mass fit return M (:func:`awa.physics.invert_mass_fit`),
+  the measured energy that makes the mass fit return M (:func:`awa.chem.physics.invert_mass_fit`),
   plus detector noise.  Below the SSD threshold the event is a double (Energy = 0).
   Intensities depend on L, MLT, energy and the Kp of the simulated time; O+ and He+ grow
   fastest with Kp, so a storm shows its O+ enhancement.
-- On-board classification: every ion is converted with :mod:`awa.physics`; its mass sets the
+- On-board classification: every ion is converted with :mod:`awa.chem.physics`; its mass sets the
   priority range (0: doubles and M < 2 amu, 1: 2-8 amu, 2: M >= 8 amu, triples only) and its
   (M, M/Q) its matrix-element box.  At most 86 ions per spin are pulse-height analysed,
   highest range first.  Basic rates count all ions per range and sector, direct rates
@@ -50,8 +50,8 @@ import numpy.typing as npt
 import pandas as pd
 from astropy.io import fits
 
-from awa import physics
-from awa.schema import (
+from awa.chem import physics
+from awa.chem.schema import (
     CLIP_HIGH_SECONDS,
     EVENTS_PER_SPIN,
     L_FILL,

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import tables
 
-from awa import columns, schema, timeindex
+from awa.chem import hour_index, schema, sidecar
 from data_build import fits, indices, verify
 from data_build.layout import FILENAME_RE
 
@@ -443,7 +443,7 @@ class _StoreWriter:
         if self.last_time is not None and t[0] < self.last_time:
             self.sorted = False
         self.last_time = t[-1] if self.last_time is None else max(self.last_time, t[-1])
-        self.hour_parts.append(timeindex.hour_starts(t.astype(np.int64), self.rows))
+        self.hour_parts.append(hour_index.hour_starts(t.astype(np.int64), self.rows))
         df.index = pd.RangeIndex(self.rows, self.rows + len(df))
         self.store.append(
             self.spec.key,
@@ -464,7 +464,7 @@ def _finish_store(
     spec: schema.StoreSpec,
     was_sorted: bool,
     attrs: dict[str, str],
-    hour_index: np.ndarray,
+    hours: np.ndarray,
 ) -> None:
     """Sort globally (when needed), build full indexes, the hour index and metadata."""
     with tables.open_file(path, mode="a") as h5:
@@ -478,8 +478,8 @@ def _finish_store(
             table.copy(group, "table", sortby="SpinStartTime", checkCSI=True, propindexes=False)
             h5.remove_node(group, "unsorted")
             table = group.table
-            hour_index = timeindex.scan_hour_index(table)
-        timeindex.write_hour_index(h5, hour_index, int(table.nrows))
+            hours = hour_index.scan_hour_index(table)
+        hour_index.write_hour_index(h5, hours, int(table.nrows))
         for col in spec.indexed:
             column = getattr(table.cols, col)
             if column.index is not None:
@@ -514,7 +514,7 @@ def build_stores(
     batch: int = 10,
     allow_failures: bool = False,
 ) -> BuildResult:
-    """Build every store of :data:`awa.schema.STORES` from ``fits_paths`` into ``out_dir``.
+    """Build every store of :data:`awa.chem.schema.STORES` from ``fits_paths`` into ``out_dir``.
 
     Files are processed in date order by ``workers`` processes; unreadable files are listed in
     the result and skipped.  The previous stores in ``out_dir`` are replaced only when the whole
@@ -622,10 +622,10 @@ def build_stores(
             }
             if w.rows == 0:
                 _write_empty(w.path, spec)
-            hours = timeindex.merge_hour_starts(w.hour_parts)
+            hours = hour_index.merge_hour_starts(w.hour_parts)
             _finish_store(w.path, spec, w.sorted, attrs, hours)
         say("writing the column sidecar ...")
-        columns.write_columns(
+        sidecar.write_columns(
             tmp / schema.PHA_STORE.filename,
             tmp / schema.RATES_STORE.filename,
             tmp / schema.COLUMNS_FILE,

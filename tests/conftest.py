@@ -1,4 +1,4 @@
-"""Shared fixtures: a small simulated store folder (the layout of ``awa.schema``)."""
+"""Shared fixtures: a small simulated store folder (the layout of ``awa.chem.schema``)."""
 
 from __future__ import annotations
 

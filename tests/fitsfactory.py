@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 from astropy.io import fits
 
-from awa.schema import EPOCH, EVENTS_PER_SPIN, SPINS_PER_CYCLE
+from awa.chem.schema import EPOCH, EVENTS_PER_SPIN, SPINS_PER_CYCLE
 from data_build.layout import HDUS
 
 #: FITS format letter -> numpy dtype used to write the column.

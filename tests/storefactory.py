@@ -1,4 +1,4 @@
-"""Small synthetic AWA stores for tests, in exactly the layout of ``awa.schema``.
+"""Small synthetic AWA stores for tests, in exactly the layout of ``awa.chem.schema``.
 
 ``make_stores(folder)`` writes the four science stores and the calibration PHA store with
 pandas ``to_hdf(format="table", data_columns=..., complib="blosc:zstd")`` from generated
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from awa import schema
+from awa.chem import schema
 
 SPIN_S = 6
 #: (mass amu, charge, relative abundance) of the simulated ions.
@@ -214,7 +214,7 @@ def make_stores(
     events_per_spin: float = 4.0,
     seed: int = 0,
 ) -> SimulatedStores:
-    """Simulate and write all stores of ``awa.schema`` into ``folder``."""
+    """Simulate and write all stores of ``awa.chem.schema`` into ``folder``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     frames = simulate_frames(start, days, events_per_spin, seed)

@@ -223,7 +223,7 @@ def test_importing_awa_does_not_import_dash() -> None:
     import subprocess
     import sys
 
-    code = "import awa, awa.physics, awa.schema, sys; print('dash' in sys.modules)"
+    code = "import awa, awa.chem.physics, awa.chem.schema, sys; print('dash' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from awa import schema
+from awa.chem import schema
 from data_build import cli, indices
 from tests import fitsfactory as ff
 

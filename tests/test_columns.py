@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 import tables
 
-from awa import columns, physics, query, schema
+from awa import query
+from awa.chem import physics, schema, sidecar
 from awa.filters import Selection, SweepLimit, parse_time_ranges
+from awa.query import scan
 from tests.storefactory import SimulatedStores, make_stores
 from tests.test_query import DAY, SELECTIONS, brute_force
 
@@ -21,7 +23,7 @@ def fast_store(tmp_path_factory: pytest.TempPathFactory) -> SimulatedStores:
     """The simulated day with its column sidecar, chunks and segments made small."""
     folder = tmp_path_factory.mktemp("fast")
     stores = make_stores(folder, start="1986-02-08", days=1.0, events_per_spin=4.0, seed=1)
-    columns.write_columns(
+    sidecar.write_columns(
         folder / schema.PHA_STORE.filename,
         folder / schema.RATES_STORE.filename,
         folder / schema.COLUMNS_FILE,
@@ -33,7 +35,7 @@ def fast_store(tmp_path_factory: pytest.TempPathFactory) -> SimulatedStores:
 @pytest.fixture(autouse=True)
 def _small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     """Many segments and spans per query, so that their edges are exercised."""
-    monkeypatch.setattr(columns, "SEGMENT_RUNS", 777)
+    monkeypatch.setattr(scan, "SEGMENT_RUNS", 777)
 
 
 def _read_all(path: Path, node: str) -> np.ndarray:
@@ -163,15 +165,15 @@ def test_fast_path_skips_the_row_limit_and_reads_only_selected_spins(
     key = query.store_key(fast_store.folder)
     sel = Selection(times=DAY, l_range=(3.0, 3.5), kp_range=(0.0, 9.0))
     read_rows = []
-    real = columns.Sidecar.read
+    real = sidecar.Sidecar.read
 
-    def counting(self: columns.Sidecar, group: str, names: list[str], lo: int, hi: int) -> dict:
+    def counting(self: sidecar.Sidecar, group: str, names: list[str], lo: int, hi: int) -> dict:
         if group == "pha/events":
             read_rows.append(hi - lo)
         return real(self, group, names, lo, hi)
 
-    monkeypatch.setattr(columns, "CHUNK", 256)
-    monkeypatch.setattr(columns.Sidecar, "read", counting)
+    monkeypatch.setattr(scan, "CHUNK", 256)
+    monkeypatch.setattr(sidecar.Sidecar, "read", counting)
     hist = query.et_histogram(key, sel, 16, max_rows=10)  # streams: no refusal
     assert hist.n_selected == len(brute_force(fast_store, sel)) > 0
     assert 0 < sum(read_rows) < len(fast_store.pha) // 2
@@ -226,7 +228,7 @@ def test_empty_stores_give_an_empty_sidecar(tmp_path: Path) -> None:
 
     for spec in (schema.PHA_STORE, schema.RATES_STORE):
         _write_empty(tmp_path / spec.filename, spec)
-    rows = columns.write_columns(
+    rows = sidecar.write_columns(
         tmp_path / schema.PHA_STORE.filename,
         tmp_path / schema.RATES_STORE.filename,
         tmp_path / schema.COLUMNS_FILE,

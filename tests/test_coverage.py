@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from awa import coverage, create_app, schema
+from awa import coverage, create_app
+from awa.chem import schema
 from awa.figures.coverage import METRICS, calendar_figure, quality_code
 from awa.filters import parse_query
 from awa.pages import coverage as coverage_page

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from awa import schema
+from awa.chem import schema
 from data_build import stores
 from tests import fitsfactory as ff
 

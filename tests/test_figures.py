@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from awa import physics, query
+from awa import query
+from awa.chem import physics
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
 from awa.figures.histogram import HOVER_CELLS

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from astropy.io import fits
 
-from awa.schema import CLIP_HIGH, CLIP_HIGH_SECONDS, EPOCH, L_FILL
+from awa.chem.schema import CLIP_HIGH, CLIP_HIGH_SECONDS, EPOCH, L_FILL
 from data_build.fits import BadFileError, DayData, Quirks, parse_hdus, read_day
 from tests.fitsfactory import build_hdul, default_columns, fits_bytes, seconds, write_fits
 

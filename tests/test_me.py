@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from awa import create_app, mequery, physics, query, schema
+from awa import create_app, mequery, query
+from awa.chem import physics, schema
 from awa.figures.me import (
     box_grid,
     box_outlines,

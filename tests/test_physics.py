@@ -1,4 +1,4 @@
-"""Tests of awa.physics: spec section 4 conversions, section 5 worked values, section 6 grid."""
+"""Tests of awa.chem.physics: spec section 4 conversions, 5 worked values, 6 grid."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from awa import physics
+from awa.chem import physics
 
 PAPS_21_9 = 21.9
 
 
 def _table(name: str) -> pd.DataFrame:
-    with resources.files("awa").joinpath("tables", name).open("r") as handle:
+    with resources.files("awa.chem").joinpath("tables", name).open("r") as handle:
         return pd.read_csv(handle)
 
 

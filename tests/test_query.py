@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from awa import physics, query, schema
+from awa import query
+from awa.chem import physics, schema
 from awa.filters import Selection, SweepLimit, TimeRange, parse_time_ranges
 from tests.storefactory import SimulatedStores
 
@@ -280,13 +281,13 @@ def test_row_ranges_use_the_hour_index_when_present(
 ) -> None:
     import tables
 
-    from awa import timeindex
+    from awa.chem import hour_index
     from tests.storefactory import write_store
 
     path = write_store(tmp_path, schema.PHA_STORE, sim_store.pha)
     with tables.open_file(str(path), mode="a") as h5:
         table = h5.get_node(f"/{schema.PHA_STORE.key}/table")
-        timeindex.write_hour_index(h5, timeindex.scan_hour_index(table), int(table.nrows))
+        hour_index.write_hour_index(h5, hour_index.scan_hour_index(table), int(table.nrows))
     indexed = query.get_table(tmp_path, schema.PHA_STORE)
     assert query.hour_index(indexed) is not None
     plain = query.get_table(sim_store.folder, schema.PHA_STORE)

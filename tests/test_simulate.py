@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from awa import physics
-from awa.schema import CLIP_HIGH_SECONDS, EVENTS_PER_SPIN, N_ME_BOXES, SPINS_PER_CYCLE
+from awa.chem import physics
+from awa.chem.schema import CLIP_HIGH_SECONDS, EVENTS_PER_SPIN, N_ME_BOXES, SPINS_PER_CYCLE
 from data_build import simulate as sim_mod
 from data_build.layout import HDUS
 from data_build.simulate import SimConfig, SimDay, SimulationError

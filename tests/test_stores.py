@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import tables
 
-from awa import schema, timeindex
+from awa.chem import hour_index, schema
 from data_build import fits, stores
 from tests import fitsfactory as ff
 
@@ -317,10 +317,10 @@ def test_hour_index_turns_time_windows_into_row_ranges(
     full = _read(out, spec)
     with tables.open_file(out / spec.filename) as h5:
         table = h5.get_node(f"/{spec.key}/table")
-        index = timeindex.read_hour_index(h5)
+        index = hour_index.read_hour_index(h5)
         assert index is not None
         # the build's incremental index equals a fresh scan of the (re-sorted) table
-        np.testing.assert_array_equal(index, timeindex.scan_hour_index(table, chunk=100))
+        np.testing.assert_array_equal(index, hour_index.scan_hour_index(table, chunk=100))
         times = full["SpinStartTime"]
         for t0, t1 in [
             ("1986-02-09 00:00", "1986-02-09 00:06"),
@@ -331,7 +331,7 @@ def test_hour_index_turns_time_windows_into_row_ranges(
             ("1986-02-09 00:05", "1986-02-09 00:05"),
         ]:
             a, b = pd.Timestamp(t0), pd.Timestamp(t1)
-            lo, hi = timeindex.row_range(table, index, a.value, b.value)
+            lo, hi = hour_index.row_range(table, index, a.value, b.value)
             expected = np.flatnonzero(((times >= a) & (times < b)).to_numpy())
             if expected.size:
                 assert (lo, hi) == (expected[0], expected[-1] + 1), (t0, t1)

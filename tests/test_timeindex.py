@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import tables
 
-from awa import timeindex
+from awa.chem import hour_index
 
-H = timeindex.HOUR_NS
+H = hour_index.HOUR_NS
 
 
 @pytest.fixture
@@ -29,8 +29,8 @@ def table_file(tmp_path: Path) -> tuple[Path, np.ndarray]:
     with tables.open_file(path, "w") as h5:
         tb = h5.create_table("/", "table", {"SpinStartTime": tables.Int64Col(pos=0)})
         tb.append(np.rec.fromarrays([t], names="SpinStartTime"))
-        parts = [timeindex.hour_starts(t[i : i + 700], i) for i in range(0, len(t), 700)]
-        timeindex.write_hour_index(h5, timeindex.merge_hour_starts(parts), len(t))
+        parts = [hour_index.hour_starts(t[i : i + 700], i) for i in range(0, len(t), 700)]
+        hour_index.write_hour_index(h5, hour_index.merge_hour_starts(parts), len(t))
     return path, t
 
 
@@ -42,11 +42,11 @@ def test_row_ranges_equal_brute_force(table_file: tuple[Path, np.ndarray]) -> No
     bounds += [tuple(sorted(rng.integers(-H, 8 * H, 2))) for _ in range(200)]
     with tables.open_file(path) as h5:
         table = h5.root.table
-        index = timeindex.read_hour_index(h5)
+        index = hour_index.read_hour_index(h5)
         assert index is not None
-        np.testing.assert_array_equal(index, timeindex.scan_hour_index(table, chunk=333))
+        np.testing.assert_array_equal(index, hour_index.scan_hour_index(table, chunk=333))
         for a, b in bounds:
-            lo, hi = timeindex.row_range(table, index, base + int(a), base + int(b))
+            lo, hi = hour_index.row_range(table, index, base + int(a), base + int(b))
             assert lo == np.searchsorted(t, base + a, side="left")
             expected_hi = np.searchsorted(t, base + b, side="left") if b > a else lo
             assert hi == expected_hi
@@ -54,4 +54,4 @@ def test_row_ranges_equal_brute_force(table_file: tuple[Path, np.ndarray]) -> No
 
 def test_missing_index_reads_as_none(tmp_path: Path) -> None:
     with tables.open_file(tmp_path / "x.h5", "w") as h5:
-        assert timeindex.read_hour_index(h5) is None
+        assert hour_index.read_hour_index(h5) is None

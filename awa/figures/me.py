@@ -17,7 +17,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from awa import physics
+from awa.chem import physics
 from awa.figures.common import COLORSCALE, FONT, message_figure
 from awa.mequery import MeSeries, format_boxes
 

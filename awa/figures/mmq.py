@@ -17,8 +17,8 @@ MMQ_RICH_HOVER_CELLS = 12_000
 def species_marks(
     fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float]
 ) -> None:
-    """Draw reference marks (M/Q, M) of ``awa.physics.SPECIES`` inside the axis ranges."""
-    from awa import physics
+    """Draw reference marks (M/Q, M) of ``awa.chem.physics.SPECIES`` inside the axis ranges."""
+    from awa.chem import physics
 
     xs, ys, names = [], [], []
     for sp in physics.SPECIES:

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from awa.schema import PAPS_KV
+from awa.chem.schema import PAPS_KV
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -108,7 +108,7 @@ def species_frame() -> pd.DataFrame:
 
 
 def _read_table(name: str) -> pd.DataFrame:
-    with resources.files("awa").joinpath("tables", name).open("r") as handle:
+    with resources.files("awa.chem").joinpath("tables", name).open("r") as handle:
         return pd.read_csv(handle)
 
 

@@ -26,9 +26,10 @@ import numpy as np
 import numpy.typing as npt
 import tables
 
-from awa import columns, schema
 from awa.cache import cached
+from awa.chem import schema, sidecar
 from awa.filters import Selection, TimeRange
+from awa.query import scan
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -167,7 +168,7 @@ def get_table(data_dir: str | Path, spec: schema.StoreSpec) -> tables.Table:
     return node
 
 
-def get_sidecar(data_dir: str | Path) -> columns.Sidecar | None:
+def get_sidecar(data_dir: str | Path) -> sidecar.Sidecar | None:
     """The column sidecar of ``data_dir`` when present and made from its current stores.
 
     None (the stores are then read directly) when the file is absent, unreadable or stale.
@@ -179,12 +180,12 @@ def get_sidecar(data_dir: str | Path) -> columns.Sidecar | None:
         return None
     if handle is None:
         return None
-    cache: dict[int, columns.Sidecar | None] = _local.__dict__.setdefault("sidecars", {})
+    cache: dict[int, sidecar.Sidecar | None] = _local.__dict__.setdefault("sidecars", {})
     if id(handle) not in cache:
         pha = get_table(folder, schema.PHA_STORE)
         rates = get_table(folder, schema.RATES_STORE)
-        ok = columns.matches(handle, pha, rates)
-        cache[id(handle)] = columns.Sidecar(handle) if ok else None
+        ok = sidecar.matches(handle, pha, rates)
+        cache[id(handle)] = sidecar.Sidecar(handle) if ok else None
     return cache[id(handle)]
 
 
@@ -216,20 +217,20 @@ def bisect_time(table: tables.Table, t_ns: int) -> int:
 
 
 def hour_index(table: tables.Table) -> npt.NDArray[np.int64] | None:
-    """The store's per-hour row index (``awa.timeindex``), read once per open handle.
+    """The store's per-hour row index (``awa.chem.hour_index``), read once per open handle.
 
     None when the file has none (then time bounds are found by bisection).
     """
-    from awa import timeindex
+    from awa.chem import hour_index as hix
 
     cache: dict[int, npt.NDArray[np.int64] | None] = _local.__dict__.setdefault("hours", {})
     h5 = table._v_file
     key = id(h5)
     if key not in cache or not h5.isopen:
-        index = timeindex.read_hour_index(h5)
+        index = hix.read_hour_index(h5)
         nrows = None
         if index is not None:
-            node = h5.get_node(f"/{timeindex.NODE_GROUP}/{timeindex.NODE_NAME}")
+            node = h5.get_node(f"/{hix.NODE_GROUP}/{hix.NODE_NAME}")
             nrows = node.attrs["nrows"] if "nrows" in node.attrs else None
         # An index written for another number of rows is stale: do not trust it.
         cache[key] = index if nrows is None or int(nrows) == table.nrows else None
@@ -243,13 +244,13 @@ def row_ranges(table: tables.Table, times: tuple[TimeRange, ...]) -> list[tuple[
     """
     if not times:
         return [(0, table.nrows)] if table.nrows else []
-    from awa import timeindex
+    from awa.chem import hour_index as hix
 
     index = hour_index(table)
     out = []
     for r in times:
         if index is not None:
-            lo, hi = timeindex.row_range(table, index, to_ns(r.start), to_ns(r.end))
+            lo, hi = hix.row_range(table, index, to_ns(r.start), to_ns(r.end))
         else:
             lo = bisect_time(table, to_ns(r.start))
             hi = bisect_time(table, to_ns(r.end))
@@ -555,7 +556,7 @@ def _channel_lut(edges: tuple[float, ...], scale: int) -> npt.NDArray[np.int32]:
 
 
 def _channel_counts(
-    side: columns.Sidecar, data_dir: str, sel: Selection, xe: FloatArray, ye: FloatArray
+    side: sidecar.Sidecar, data_dir: str, sel: Selection, xe: FloatArray, ye: FloatArray
 ) -> tuple[npt.NDArray[np.int64], int]:
     """Flat (Energy bin, TOF bin) counts and the number selected, from the column sidecar."""
     nx, ny = len(xe) - 1, len(ye) - 1
@@ -564,7 +565,7 @@ def _channel_counts(
     flat = np.zeros(nx * ny, dtype=np.int64)
     n_sel = 0
     ranges = row_ranges(get_table(data_dir, schema.PHA_STORE), sel.times)
-    for block in columns.scan(side, ranges, sel, ("Energy", "TOF")):
+    for block in scan.scan(side, ranges, sel, ("Energy", "TOF")):
         n_sel += int(np.count_nonzero(block.mask))
         idx = lut_y[block.values["Energy"].view(np.uint16)]
         idx += lut_x[block.values["TOF"].view(np.uint16)]
@@ -584,8 +585,8 @@ def event_weights(ev: dict[str, npt.NDArray[Any]]) -> FloatArray:
 
 
 def convert(ev: dict[str, npt.NDArray[Any]]) -> dict[str, FloatArray]:
-    """Physical values of events (``awa.physics.convert_events``): E_keV, T_ns, mass, mpq."""
-    from awa import physics
+    """Physical values of events (``awa.chem.physics.convert_events``): E_keV, T_ns, mass, mpq."""
+    from awa.chem import physics
 
     return physics.convert_events(ev["Energy"], ev["TOF"], ev["Voltage_Step"], ev["PAPS_lvl"])
 
@@ -627,7 +628,7 @@ def mmq_histogram(
         ranges = row_ranges(get_table(key.data_dir, schema.PHA_STORE), sel.times)
         weights = ("BR0", "BR1", "BR2", "R0", "R1", "R2") if normalise else ()
         ev_cols = ("Energy", "TOF", "Range") if normalise else ("Energy", "TOF")
-        for block in columns.scan(
+        for block in scan.scan(
             side, ranges, sel, ev_cols, ("Voltage_Step", "PAPS_lvl"), weights
         ):
             acc.add({k: v[block.mask] for k, v in block.values.items()})
@@ -653,7 +654,7 @@ class _MmqAccumulator:
         self.n_sel += len(ev["TOF"])
         if len(ev["TOF"]) == 0:
             return
-        from awa import physics
+        from awa.chem import physics
 
         # The values of physics.convert_events, element by element; M/Q (the costly part)
         # only for events whose mass is on the grid, as no other event can be shown.
@@ -805,7 +806,7 @@ def _derived(
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(b > 0, r / b, np.nan)
     if column == "PAPS_kV":
-        from awa import physics
+        from awa.chem import physics
 
         return np.asarray(physics.paps_kv(rows["PAPS_lvl"]), dtype=np.float64)
     if column == "ME_sum":
@@ -830,7 +831,7 @@ def read_timeline_column(
     hi: int,
     column: str,
     chunk_bytes: int = 64 * 2**20,
-    side: columns.Sidecar | None = None,
+    side: sidecar.Sidecar | None = None,
 ) -> FloatArray:
     """Values of timeline ``column`` for rows ``[lo, hi)``, read field by field in chunks.
 
