@@ -75,16 +75,31 @@ def test_dedx_between_points() -> None:
     # linear in mass between bracketing species columns (H 1.0 and He 3.97 at 25 keV/amu)
     mid = (1.0 + 3.97) / 2
     assert physics.dedx(25.0, mid)[()] == pytest.approx((0.6 + 1.25) / 2, rel=1e-12)
-    # both at once: a quarter of the way from O (15.87) to Ne (20.02)
+    # both at once (spec section 4): linear in mass at each bracketing energy row, then
+    # log-log in energy between the two: a quarter of the way from O (15.87) to Ne (20.02)
     m = 15.87 + 0.25 * (20.02 - 15.87)
-    o = math.sqrt(4.05 * 5.0)
-    ne = math.sqrt(4.15 * 5.27)
-    assert physics.dedx(epn, m)[()] == pytest.approx(o + 0.25 * (ne - o), rel=1e-12)
+    at_25 = 4.05 + 0.25 * (4.15 - 4.05)
+    at_40 = 5.0 + 0.25 * (5.27 - 5.0)
+    assert physics.dedx(epn, m)[()] == pytest.approx(math.sqrt(at_25 * at_40), rel=1e-12)
 
 
-def test_dedx_clamps_mass_and_energy() -> None:
-    got = physics.dedx([0.1, 1e5, 25.0, 25.0], [0.5, 200.0, 0.2, 100.0])
-    np.testing.assert_allclose(got, [0.16, 29.3, 0.6, 8.38])
+def test_dedx_extrapolates_beyond_the_table() -> None:
+    # spec section 4: mass < 1 is 1 and energy < 1e-5 is 1e-5; beyond the last column or
+    # row (and below the first row) the outermost two are extrapolated, never clamped.
+    got = physics.dedx([25.0, 25.0], [0.5, 0.2])
+    np.testing.assert_allclose(got, [0.6, 0.6], rtol=1e-12)
+    fe, kr = 55.41, 83.14
+    above_mass = 8.38 + (200.0 - kr) * (8.38 - 7.40) / (kr - fe)
+    assert physics.dedx(25.0, 200.0)[()] == pytest.approx(above_mass, rel=1e-12)
+    slope = math.log(0.04 / 0.23) / math.log(10000.0 / 1000.0)
+    above_e = 0.23 * math.exp(slope * math.log(1e5 / 1000.0))
+    assert physics.dedx(1e5, 1.0)[()] == pytest.approx(above_e, rel=1e-12)
+    slope = math.log(0.18 / 0.16) / math.log(1.5)
+    below_e = 0.16 * math.exp(slope * math.log(0.1))
+    assert physics.dedx(0.1, 1.0)[()] == pytest.approx(below_e, rel=1e-12)
+    assert physics.dedx(0.0, 1.0)[()] == pytest.approx(
+        0.16 * math.exp(slope * math.log(1e-5)), rel=1e-12
+    )
     assert np.isnan(physics.dedx([np.nan, 10.0], [1.0, np.nan])).all()
 
 
@@ -189,15 +204,16 @@ def _reference_mpq(t: float, m: float, step: int, p: float) -> float:
         mass = 1.0 if mpq1 <= 1.5 else (3.97 if mpq1 <= 6.0 else 15.87)
 
     def once(mass: float) -> float:
-        epn1 = (239.89 / t) ** 2
-        epn = epn1
-        for _ in range(10):
-            new = epn1 + float(physics.dedx(epn, mass)[()]) * 4.9 / mass
-            change = abs(new - epn)
-            epn = new
-            if change <= 0.01:
+        # spec section 4 steps 3-4: EPN[n] for n = 1..11; divide by EPN[n] at the first n
+        # with |EPN[n+1] - EPN[n]| <= 0.01, else by EPN[10]
+        epn = [math.nan, (239.89 / t) ** 2]
+        stop = 10
+        for n in range(1, 11):
+            epn.append(epn[1] + float(physics.dedx(epn[n], mass)[()]) * 4.9 / mass)
+            if abs(epn[n + 1] - epn[n]) <= 0.01:
+                stop = n
                 break
-        return (epq + p) / epn
+        return (epq + p) / epn[stop]
 
     mpq = once(mass)
     if m != 0 and (6 < mpq < 23 or (mpq < 6 and m > 7)):
@@ -227,12 +243,11 @@ def test_oxygen_reiteration_rule() -> None:
         e = float(physics.epq_kev(step)[()]) + p
         epn1 = (239.89 / t) ** 2
         epn = epn1
-        for _ in range(10):
+        for n in range(1, 11):
             new = epn1 + float(physics.dedx(epn, mass)[()]) * 4.9 / mass
-            done = abs(new - epn) <= 0.01
+            if abs(new - epn) <= 0.01 or n == 10:
+                break  # M/Q divides by the iterate before this update (EPN_10 at most)
             epn = new
-            if done:
-                break
         return e / epn
 
     # M = 10 with M/Q in (6, 23): recomputed with oxygen mass
@@ -356,3 +371,68 @@ def test_one_million_events_vectorised() -> None:
         np.testing.assert_array_equal(out[key][:1000], part[key])
     boxes = physics.me_box_of(out["mass"], out["mpq"])
     assert (boxes >= -1).all()
+
+
+# ---------------------------------------------------------------------------------------
+# Reference values of spec section 4 (the science team's compiled MASS and MASSPERQ)
+# ---------------------------------------------------------------------------------------
+
+#: Energy ch, TOF ch, voltage step, PAPS kV, mass (amu), M/Q (amu/e): spec section 4 table.
+REFERENCE_ROWS = [
+    (20, 143, 20, 21.9, 0.981644, 0.909231),
+    (21, 143, 20, 21.9, 1.03075, 0.912748),
+    (18, 416, 35, 21.9, 16.3404, 12.056),
+    (83, 229, 20, 21.9, 15.9682, 2.3998),
+    (0, 143, 20, 21.9, 0.0, 0.910979),
+    (0, 300, 40, 21.9, 0.0, 8.74253),
+    (0, 600, 50, 21.9, 0.0, 55.3281),
+    (150, 500, 10, 14.0, 711.89, 5.91639),
+    (300, 250, 5, 24.1, 115.817, 2.5553),
+    (60, 700, 60, 17.0, 843.861, 181.687),
+    (40, 900, 63, 18.8, 1590.33, 360.698),
+    (500, 90, 30, 21.9, 10.5597, 0.519456),
+    (12, 400, 45, 21.9, 0.0, 19.9092),
+]
+
+
+@pytest.mark.parametrize(("energy", "tof", "step", "paps", "mass", "mpq"), REFERENCE_ROWS)
+def test_reference_values(
+    energy: int, tof: int, step: int, paps: float, mass: float, mpq: float
+) -> None:
+    t = physics.tof_ns(tof)
+    m = physics.mass_amu(physics.energy_kev(energy), t)
+    got = physics.mass_per_charge(t, m, step, paps)[()]
+    assert m[()] == pytest.approx(mass, rel=1e-4, abs=0.0)
+    assert got == pytest.approx(mpq, rel=1e-4)
+
+
+def test_reference_values_vectorised() -> None:
+    rows = np.array(REFERENCE_ROWS)
+    converted = physics.convert_events(rows[:, 0], rows[:, 1], rows[:, 2], [5] * len(rows))
+    t = physics.tof_ns(rows[:, 1])
+    got = physics.mass_per_charge(t, converted["mass"], rows[:, 2], rows[:, 3])
+    np.testing.assert_allclose(converted["mass"], rows[:, 4], rtol=1e-4)
+    np.testing.assert_allclose(got, rows[:, 5], rtol=1e-4)
+
+
+def test_mpq_monotone_in_tof_at_fixed_mass() -> None:
+    # a measured mass below 7 amu with M/Q < 6 is never switched to oxygen (step 5), so
+    # M/Q grows with T at fixed mass
+    tof = np.linspace(60.0, 300.0, 400)
+    for mass in (1.0, 3.97):
+        mpq = physics.mass_per_charge(tof, np.full_like(tof, mass), 20, 21.9)
+        small = mpq < 6
+        assert np.all(np.diff(mpq[small]) > 0)
+
+
+@pytest.mark.parametrize(("species", "expected"), [("H+", 1.0), ("O+", 15.87)])
+def test_species_land_on_their_mpq(species: str, expected: float) -> None:
+    # an ion of the species' mass and charge 1 entering at E/Q + P: invert steps 3-4
+    # through the forward model (the foil loss of spec section 5) and convert back
+    mass = expected
+    step, paps = 20, 21.9
+    e_in = float(physics.epq_kev(step)[()]) + paps
+    after = e_in - float(physics.dedx(e_in / mass, mass)[()]) * physics.FOIL_UG_CM2
+    t = physics.TOF_CONSTANT / math.sqrt(after / mass)
+    got = physics.mass_per_charge(t, mass, step, paps)[()]
+    assert got == pytest.approx(expected, rel=0.01), species

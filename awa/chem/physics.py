@@ -125,7 +125,7 @@ def _epq_table() -> FloatArray:
 class _DedxTable:
     log_energy: FloatArray  # ln(keV/amu), shape (n_e,)
     masses: FloatArray  # amu, shape (n_m,)
-    log_dedx: FloatArray  # ln(keV per ug/cm^2), shape (n_e, n_m)
+    dedx: FloatArray  # keV per ug/cm^2, shape (n_e, n_m)
 
 
 @cache
@@ -136,7 +136,7 @@ def _dedx_table() -> _DedxTable:
     values = table.iloc[:, 1:].to_numpy(dtype=np.float64)
     if np.any(np.diff(energy) <= 0) or np.any(np.diff(masses) <= 0) or np.any(values <= 0):
         raise ValueError("cfoil_dedx.csv: energies and masses must increase, dE/dx be > 0")
-    return _DedxTable(np.log(energy), masses, np.log(values))
+    return _DedxTable(np.log(energy), masses, values)
 
 
 def _as_float(values: ArrayLike, name: str) -> FloatArray:
@@ -235,39 +235,58 @@ def paps_kv(paps_lvl: ArrayLike) -> FloatArray:
 
 @dataclass(frozen=True)
 class _MassWeights:
-    """Bracketing dE/dx columns of each mass: lower column index and linear weight."""
+    """Bracketing dE/dx columns of each mass: lower column index and linear weight.
+
+    The weight is outside [0, 1] above the last column (linear extrapolation in mass).
+    """
 
     column: IntArray
     weight: FloatArray
 
 
+#: Lowest mass (amu) and energy per nucleon (keV/amu) the dE/dx look-up accepts; smaller
+#: inputs are raised to these (spec section 4, the reference routine CFOIL).
+DEDX_MIN_MASS = 1.0
+DEDX_MIN_EPN = 1e-5
+
+
 def _mass_weights(mass: FloatArray) -> _MassWeights:
+    """Columns bracketing each mass: the exact column, or the two around it (the last two
+    above the table, extrapolated linearly); masses below 1 amu are taken as 1 amu."""
     masses = _dedx_table().masses
-    clamped = np.clip(mass, masses[0], masses[-1])
-    column = np.clip(np.searchsorted(masses, clamped, side="right") - 1, 0, len(masses) - 2)
-    weight = (clamped - masses[column]) / (masses[column + 1] - masses[column])
+    m = np.maximum(mass, DEDX_MIN_MASS)
+    column = np.clip(np.searchsorted(masses, m, side="right") - 1, 0, len(masses) - 2)
+    weight = (m - masses[column]) / (masses[column + 1] - masses[column])
     return _MassWeights(column.astype(np.int64), weight)
 
 
 def _dedx_weighted(epn_kev: FloatArray, weights: _MassWeights) -> FloatArray:
+    """dE/dx: linear in mass at the two bracketing table energies, then log-log in energy.
+
+    Above the last row (or below the first) the two outermost rows are extrapolated
+    log-log; an energy equal to a row's uses that row alone.
+    """
     table = _dedx_table()
-    log_e = np.log(np.clip(epn_kev, np.exp(table.log_energy[0]), np.exp(table.log_energy[-1])))
+    log_e = np.log(np.maximum(epn_kev, DEDX_MIN_EPN))
     n_rows = len(table.log_energy)
     row = np.clip(np.searchsorted(table.log_energy, log_e, side="right") - 1, 0, n_rows - 2)
     frac = (log_e - table.log_energy[row]) / (table.log_energy[row + 1] - table.log_energy[row])
-    col = weights.column
-    lo = table.log_dedx
-    low_mass = np.exp(lo[row, col] + frac * (lo[row + 1, col] - lo[row, col]))
-    high_mass = np.exp(lo[row, col + 1] + frac * (lo[row + 1, col + 1] - lo[row, col + 1]))
-    return low_mass + weights.weight * (high_mass - low_mass)
+    col, w = weights.column, weights.weight
+    values = table.dedx
+    low_e = values[row, col] + w * (values[row, col + 1] - values[row, col])
+    high_e = values[row + 1, col] + w * (values[row + 1, col + 1] - values[row + 1, col])
+    return low_e * np.exp(frac * np.log(high_e / low_e))
 
 
 def dedx(epn_kev: ArrayLike, mass: ArrayLike) -> FloatArray:
     """Stopping power of the carbon foil (spec section 4, ``cfoil_dedx.csv``).
 
-    Log-log interpolation in energy between the bracketing table rows, then linear in
-    mass between the two bracketing species columns; mass is clamped to [1, 83.14] amu and
-    energy to the table's range [1, 10000] keV/amu.
+    The reference routine's look-up (CFOIL): mass below 1 amu is taken as 1, energy below
+    1e-5 keV/amu as 1e-5.  The dE/dx values of the two species columns bracketing the mass
+    are interpolated linearly in mass at the two table energies bracketing the energy, and
+    the two results log-log in energy.  Beyond the last column or row (or below the first
+    row) the outermost two are extrapolated, never clamped; a mass or energy equal to a
+    table value uses that column or row.
 
     Parameters
     ----------
@@ -357,22 +376,25 @@ def invert_mass_fit(mass: ArrayLike, t_ns: ArrayLike) -> FloatArray:
 
 
 def _entrance_epn(epn_after: FloatArray, mass: FloatArray) -> FloatArray:
-    """Steps 3 of spec section 4: iterate EPN_{n+1} = EPN_1 + dEdx(EPN_n, M) * 4.9 / M.
+    """Steps 3-4 of spec section 4: the energy per nucleon M/Q divides by.
 
-    At most ``EPN_MAX_ITER`` iterations; an element stops once its change is <= 0.01.
+    EPN_{n+1} = EPN_1 + dEdx(EPN_n, M) * 4.9 / M for n = 1..10, stopping at the first n
+    with ``|EPN_{n+1} - EPN_n| <= 0.01``; the result is EPN_n, the iterate before that
+    last update (EPN_10 without convergence), as the reference routine MASSPERQ does.
     Only unconverged elements are recomputed.
     """
     weights = _mass_weights(mass)
     epn = epn_after.copy()
     active = np.arange(epn.size)
-    for _ in range(EPN_MAX_ITER):
-        if active.size == 0:
-            break
+    for _ in range(EPN_MAX_ITER - 1):
         subset = _MassWeights(weights.column[active], weights.weight[active])
         new = epn_after[active] + _dedx_weighted(epn[active], subset) * FOIL_UG_CM2 / mass[active]
-        change = np.abs(new - epn[active])
-        epn[active] = new
-        active = active[change > EPN_TOLERANCE]
+        moving = np.abs(new - epn[active]) > EPN_TOLERANCE
+        active = active[moving]
+        if active.size == 0:
+            break
+        epn[active] = new[moving]
+    # The 10th update is computed only to test convergence: either way EPN_10 is kept.
     return epn
 
 
@@ -384,8 +406,9 @@ def mass_per_charge(
     1. EPQ = revised E/Q of the voltage step.
     2. If M < 0.1 (no energy) the mass is assumed from MPQ1 = (T/239.89)^2 (EPQ + P - 4):
        1.0 if MPQ1 <= 1.5, 3.97 if MPQ1 <= 6, else 15.87; otherwise the measured M is used.
-    3. EPN_1 = (239.89/T)^2; iterate EPN_{n+1} = EPN_1 + dEdx(EPN_n, mass) * 4.9 / mass.
-    4. MPQ = (EPQ + P) / EPN_final.
+    3. EPN_1 = (239.89/T)^2; iterate EPN_{n+1} = EPN_1 + dEdx(EPN_n, mass) * 4.9 / mass
+       for n = 1..10, stopping at the first n with |EPN_{n+1} - EPN_n| <= 0.01.
+    4. MPQ = (EPQ + P) / EPN_n with n that stopping index (EPN_10 without convergence).
     5. Once, if M != 0 and (6 < MPQ < 23 or (MPQ < 6 and M > 7)): mass = 15.87, redo 3-4.
     6. MPQ = max(0, MPQ).
 
