@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from awa import query
-from awa.chem import physics
+from awa.chem import physics, schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
 from awa.figures.histogram import HOVER_CELLS
 from awa.figures.mmq import mmq_figure
 from awa.figures.scatter import scatter_figure
-from awa.figures.timeline import kp_bars, kp_colors, timeline_figure
+from awa.figures.timeline import kp_bars, timeline_figure
 from awa.filters import Selection, ViewOptions, parse_time_ranges
 
 
@@ -131,7 +131,7 @@ def test_timeline_panels_share_the_time_axis() -> None:
 def test_kp_helpers() -> None:
     t, v = kp_bars(_series("Kp", [2, 2, 2, 5, np.nan, 5]))
     assert list(v) == [2, 5]
-    assert kp_colors(np.array([0.0, 4.3, 7.0])) == ["#2ca02c", "#ffbf00", "#d62728"]
+    assert schema.kp_colours(np.array([0.0, 4.3, 7.0])) == ["#2ca02c", "#ffbf00", "#d62728"]
 
 
 def test_caption_states_counts_time_and_filters() -> None:
