@@ -142,3 +142,41 @@ def test_caption_states_counts_time_and_filters() -> None:
     assert "triples only" in text
     assert span_text(()) == "all times"
     assert message_figure("hello").layout.annotations[0].text == "hello"
+
+
+def _uses_the_awa_template(fig: Any) -> bool:
+    axis = fig.layout.template.layout.xaxis
+    return bool(axis.showline and axis.mirror and axis.linecolor == "#888")
+
+
+def test_every_figure_uses_the_awa_template() -> None:
+    from awa.figures.me import me_figure, me_timeline_figure
+    from awa.mequery import MeSeries
+
+    view = ViewOptions()
+    t = np.arange(3, dtype=np.int64) * 10**9
+    figures = [
+        et_figure(_hist(), view, "t"),
+        mmq_figure(_hist(log=True), view, "t"),
+        timeline_figure({"Dst": [_series("Dst", [1, 2, 3])]}, True, "t"),
+        me_figure(np.ones(512), "t"),
+        me_timeline_figure(MeSeries(t, np.ones(3), (1,), 3, 3.0), "t"),
+        message_figure("m", "t"),
+    ]
+    assert all(_uses_the_awa_template(fig) for fig in figures)
+
+
+def test_axis_titles_come_from_the_schema() -> None:
+    ch = et_figure(_hist(), ViewOptions(), "t")
+    assert ch.layout.xaxis.title.text == schema.label("TOF")
+    assert ch.layout.yaxis.title.text == schema.label("Energy")
+    assert "320/1023" in ch.layout.xaxis.title.text
+    mmq = mmq_figure(_hist(log=True), ViewOptions(), "t")
+    assert (mmq.layout.xaxis.title.text, mmq.layout.yaxis.title.text) == (
+        schema.label("mpq"),
+        schema.label("mass"),
+    )
+    data = {"MLT": [_series("MLT", [1, 2])], "ME": [_series("ME", [1, 2])]}
+    fig = timeline_figure(data, True, "t")
+    titles = [fig.layout.yaxis.title.text, fig.layout.yaxis2.title.text]
+    assert titles == ["MLT, h", "ΣME, counts/cycle"]
