@@ -43,8 +43,6 @@ _RATES_COLS = [
     "Kp",
     "Dst",
 ]
-#: Kp colours by activity: quiet (< 4), active (4-5), storm (>= 5).
-KP_COLOURS = ("#4c9a2a", "#e0a800", "#c0392b")
 
 
 class AtlasError(RuntimeError):
@@ -171,10 +169,7 @@ def render_day(rates: pd.DataFrame, day: dt.date) -> Figure:
     kp = science.groupby(np.floor(hours / 3).astype(int))["Kp"].first()
     if kp.notna().any():
         kp_vals = kp.to_numpy(float)
-        colours = [
-            KP_COLOURS[0] if v < 4 else KP_COLOURS[1] if v < 5 else KP_COLOURS[2]
-            for v in np.nan_to_num(kp_vals)
-        ]
+        colours = schema.kp_colours(kp_vals)
         ax.bar(kp.index.to_numpy() * 3 + 1.5, kp_vals, width=2.8, color=colours)
         ax.set_ylim(0, 9)
     else:

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 from awa import query
-from awa.chem import physics
+from awa.chem import physics, schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
 from awa.figures.histogram import HOVER_CELLS
 from awa.figures.mmq import mmq_figure
 from awa.figures.scatter import scatter_figure
-from awa.figures.timeline import kp_bars, kp_colors, timeline_figure
+from awa.figures.timeline import kp_bars, timeline_figure
 from awa.filters import Selection, ViewOptions, parse_time_ranges
 
 
@@ -131,7 +131,7 @@ def test_timeline_panels_share_the_time_axis() -> None:
 def test_kp_helpers() -> None:
     t, v = kp_bars(_series("Kp", [2, 2, 2, 5, np.nan, 5]))
     assert list(v) == [2, 5]
-    assert kp_colors(np.array([0.0, 4.3, 7.0])) == ["#2ca02c", "#ffbf00", "#d62728"]
+    assert schema.kp_colours(np.array([0.0, 4.3, 7.0])) == ["#2ca02c", "#ffbf00", "#d62728"]
 
 
 def test_caption_states_counts_time_and_filters() -> None:
@@ -142,3 +142,41 @@ def test_caption_states_counts_time_and_filters() -> None:
     assert "triples only" in text
     assert span_text(()) == "all times"
     assert message_figure("hello").layout.annotations[0].text == "hello"
+
+
+def _uses_the_awa_template(fig: Any) -> bool:
+    axis = fig.layout.template.layout.xaxis
+    return bool(axis.showline and axis.mirror and axis.linecolor == "#888")
+
+
+def test_every_figure_uses_the_awa_template() -> None:
+    from awa.figures.me import me_figure, me_timeline_figure
+    from awa.mequery import MeSeries
+
+    view = ViewOptions()
+    t = np.arange(3, dtype=np.int64) * 10**9
+    figures = [
+        et_figure(_hist(), view, "t"),
+        mmq_figure(_hist(log=True), view, "t"),
+        timeline_figure({"Dst": [_series("Dst", [1, 2, 3])]}, True, "t"),
+        me_figure(np.ones(512), "t"),
+        me_timeline_figure(MeSeries(t, np.ones(3), (1,), 3, 3.0), "t"),
+        message_figure("m", "t"),
+    ]
+    assert all(_uses_the_awa_template(fig) for fig in figures)
+
+
+def test_axis_titles_come_from_the_schema() -> None:
+    ch = et_figure(_hist(), ViewOptions(), "t")
+    assert ch.layout.xaxis.title.text == schema.label("TOF")
+    assert ch.layout.yaxis.title.text == schema.label("Energy")
+    assert "320/1023" in ch.layout.xaxis.title.text
+    mmq = mmq_figure(_hist(log=True), ViewOptions(), "t")
+    assert (mmq.layout.xaxis.title.text, mmq.layout.yaxis.title.text) == (
+        schema.label("mpq"),
+        schema.label("mass"),
+    )
+    data = {"MLT": [_series("MLT", [1, 2])], "ME": [_series("ME", [1, 2])]}
+    fig = timeline_figure(data, True, "t")
+    titles = [fig.layout.yaxis.title.text, fig.layout.yaxis2.title.text]
+    assert titles == ["MLT, h", "ΣME, counts/cycle"]

@@ -15,7 +15,6 @@ import pytest
 from awa import create_app, mequery, query
 from awa.chem import physics, schema
 from awa.figures.me import (
-    box_grid,
     box_outlines,
     break_gaps,
     me_figure,
@@ -40,8 +39,13 @@ def _heatmaps(fig: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
+def _grid() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    grid = physics.me_grid()
+    return grid.cells, grid.doubles, grid.mpq_edges, grid.mass_edges
+
+
 def test_every_box_lies_where_the_table_says() -> None:
-    cells, doubles, xe, ye = box_grid()
+    cells, doubles, xe, ye = _grid()
     np.testing.assert_allclose(xe, physics.grid_to_mpq(np.arange(len(xe))))
     np.testing.assert_allclose(ye, physics.grid_to_mass(np.arange(len(ye))))
     assert xe[1] == pytest.approx(0.6837)
@@ -68,7 +72,7 @@ def test_every_box_lies_where_the_table_says() -> None:
 
 def test_grid_agrees_with_the_event_classifier() -> None:
     """A point at each cell centre is classified (physics.me_box_of) into the drawn box."""
-    cells, doubles, xe, ye = box_grid()
+    cells, doubles, xe, ye = _grid()
     xc = np.sqrt(xe[:-1] * xe[1:])
     yc = np.sqrt(ye[:-1] * ye[1:])
     mpq, mass = np.meshgrid(xc, yc)
@@ -82,7 +86,7 @@ def test_figure_colours_each_box_by_its_counts_with_limits_in_hover() -> None:
     counts[491:] = 1e9  # not boxes: never drawn
     fig = me_figure(counts, "t")
     maps = _heatmaps(fig)
-    cells, doubles, _, _ = box_grid()
+    cells, doubles, _, _ = _grid()
     custom = np.asarray(maps["boxes"].customdata, dtype=float)
     z = np.asarray(maps["boxes"].z, dtype=float)
     box_of_cell = np.where(cells >= 0, cells, -1)

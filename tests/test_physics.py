@@ -31,6 +31,9 @@ def test_channel_conversions() -> None:
     assert t.dtype == np.float64
     np.testing.assert_allclose(e, [0.0, 1500.0, 512 * 1500 / 1023])
     np.testing.assert_allclose(t, [0.0, 320.0, 512 * 320 / 1023])
+    assert physics.E_KEV_PER_CHANNEL * physics.CHANNEL_MAX == pytest.approx(1500.0)
+    assert physics.T_NS_PER_CHANNEL * physics.CHANNEL_MAX == pytest.approx(320.0)
+    np.testing.assert_array_equal(e, np.array([0, 1023, 512]) * physics.E_KEV_PER_CHANNEL)
 
 
 def test_non_numeric_input_is_a_type_error() -> None:
@@ -319,6 +322,28 @@ def test_me_boxes_geometry() -> None:
     np.testing.assert_allclose(boxes["mass_hi"], 0.6854 * 1.2 ** (raw["y0"] + raw["height"] - 1))
     assert (boxes.loc[boxes["kind"] == "double", "me"] == np.arange(48)).all()
     assert list(boxes.loc[boxes["kind"] == "background", "me"]) == [252, 253, 254, 255, 256]
+
+
+def test_me_grid_is_the_box_table_on_integer_cells() -> None:
+    grid = physics.me_grid()
+    boxes = physics.me_boxes()
+    ny, nx = grid.cells.shape
+    assert nx == int((boxes["x0"] + boxes["width"]).max()) == grid.doubles.shape[0]
+    assert ny == int((boxes["y0"] + boxes["height"]).max())
+    np.testing.assert_allclose(grid.mpq_edges, physics.grid_to_mpq(np.arange(nx + 1)))
+    np.testing.assert_allclose(grid.mass_edges, physics.grid_to_mass(np.arange(ny + 1)))
+    # every box but the background ones owns all of its cells; the background only its rest
+    for box in boxes.itertuples(index=False):
+        if box.kind == "double":
+            assert (grid.doubles[box.x0 : box.x0 + box.width] == box.me).all()
+        elif box.kind == "triple":
+            area = grid.cells[box.y0 : box.y0 + box.height, box.x0 : box.x0 + box.width]
+            assert (area == box.me).all()
+    assert set(np.unique(grid.cells)) == {-1} | set(boxes.loc[boxes["kind"] != "double", "me"])
+    # shared (cached) arrays cannot be changed by a caller
+    with pytest.raises(ValueError, match="read-only"):
+        grid.cells[0, 0] = 7
+    assert physics.me_grid() is grid
 
 
 def test_me_box_of_box_centres() -> None:

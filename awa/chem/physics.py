@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -37,6 +36,10 @@ ENERGY_FULL_SCALE_KEV = 1500.0
 TOF_FULL_SCALE_NS = 320.0
 #: Largest channel value of both PHA words.
 CHANNEL_MAX = 1023
+#: Channel scales (spec section 4): E (keV) = channel * E_KEV_PER_CHANNEL and
+#: T (ns) = channel * T_NS_PER_CHANNEL.
+E_KEV_PER_CHANNEL = 1500 / 1023
+T_NS_PER_CHANNEL = 320 / 1023
 #: Mass-fit coefficients a1..a6 (spec section 4).
 MASS_FIT = (-0.0148377, -0.423249, -1.63108, 0.306567, 0.0379776, 0.0592979)
 #: The mass fit is valid only above this residual energy (keV).
@@ -162,9 +165,9 @@ def energy_kev(energy_ch: ArrayLike) -> FloatArray:
     Returns
     -------
     numpy.ndarray
-        E in keV: ``channel * 1500 / 1023``.
+        E in keV: ``channel * E_KEV_PER_CHANNEL`` (1500 keV at channel 1023).
     """
-    return _as_float(energy_ch, "energy_ch") * (ENERGY_FULL_SCALE_KEV / CHANNEL_MAX)
+    return _as_float(energy_ch, "energy_ch") * E_KEV_PER_CHANNEL
 
 
 def tof_ns(tof_ch: ArrayLike) -> FloatArray:
@@ -178,9 +181,9 @@ def tof_ns(tof_ch: ArrayLike) -> FloatArray:
     Returns
     -------
     numpy.ndarray
-        T in ns: ``channel * 320 / 1023``.
+        T in ns: ``channel * T_NS_PER_CHANNEL`` (320 ns at channel 1023).
     """
-    return _as_float(tof_ch, "tof_ch") * (TOF_FULL_SCALE_NS / CHANNEL_MAX)
+    return _as_float(tof_ch, "tof_ch") * T_NS_PER_CHANNEL
 
 
 def epq_kev(voltage_step: ArrayLike) -> FloatArray:
@@ -552,28 +555,60 @@ _GRID_EPS = 1e-9
 
 
 @dataclass(frozen=True)
-class _BoxLookup:
-    doubles: IntArray  # box of each integer x cell for events without energy
-    triples: IntArray  # box of each (x, y) integer cell for events with a mass
+class MeGrid:
+    """The ME boxes laid on the integer grid (spec section 6); arrays are read-only.
+
+    Attributes
+    ----------
+    cells : int array (ny, nx)
+        Box covering cell (x, y) = (column, row) for events with a mass; -1 where none.
+        Background boxes 252-256 are laid first, so the other boxes cover them.
+    doubles : int array (nx,)
+        Double box (0-47) of each x column, for events without energy; -1 where none.
+    mpq_edges : float array (nx + 1,)
+        M/Q at the grid lines x = 0..nx, amu/e.
+    mass_edges : float array (ny + 1,)
+        Mass at the grid lines y = 0..ny, amu.
+    """
+
+    cells: IntArray
+    doubles: IntArray
+    mpq_edges: FloatArray
+    mass_edges: FloatArray
 
 
 @cache
-def _box_lookup() -> _BoxLookup:
+def me_grid() -> MeGrid:
+    """The one ME cell grid: which box covers each integer grid cell (spec section 6).
+
+    Used both to classify events (:func:`me_box_of`) and to draw the ME picture.
+
+    Returns
+    -------
+    MeGrid
+        Cells of the main grid and of the doubles strip, and the grid-line edges in
+        amu/e and amu.
+    """
     boxes = _me_boxes()
     nx = int((boxes["x0"] + boxes["width"]).max())
     ny = int((boxes["y0"] + boxes["height"]).max())
+    cells = np.full((ny, nx), -1, dtype=np.int64)
     doubles = np.full(nx, -1, dtype=np.int64)
-    triples = np.full((nx, ny), -1, dtype=np.int64)
-    rows: list[Any] = list(boxes.itertuples(index=False))
-    # background first so that the other boxes cover it
-    for kind in ("background", "triple"):
-        for box in rows:
-            if box.kind == kind:
-                triples[box.x0 : box.x0 + box.width, box.y0 : box.y0 + box.height] = box.me
-    for box in rows:
-        if box.kind == "double":
-            doubles[box.x0 : box.x0 + box.width] = box.me
-    return _BoxLookup(doubles, triples)
+    for kind in ("background", "triple"):  # background first, so the others cover it
+        part = boxes.loc[boxes["kind"] == kind, ["me", "x0", "y0", "width", "height"]]
+        for me, x0, y0, width, height in part.to_numpy():
+            cells[y0 : y0 + height, x0 : x0 + width] = me
+    for me, x0, width in boxes.loc[boxes["kind"] == "double", ["me", "x0", "width"]].to_numpy():
+        doubles[x0 : x0 + width] = me
+    grid = MeGrid(
+        cells,
+        doubles,
+        np.asarray(grid_to_mpq(np.arange(nx + 1)), dtype=np.float64),
+        np.asarray(grid_to_mass(np.arange(ny + 1)), dtype=np.float64),
+    )
+    for array in (grid.cells, grid.doubles, grid.mpq_edges, grid.mass_edges):
+        array.setflags(write=False)
+    return grid
 
 
 def me_box_of(mass: ArrayLike, mpq: ArrayLike) -> IntArray:
@@ -595,8 +630,8 @@ def me_box_of(mass: ArrayLike, mpq: ArrayLike) -> IntArray:
         other box covers the point.
     """
     m, q = np.broadcast_arrays(_as_float(mass, "mass"), _as_float(mpq, "mpq"))
-    lookup = _box_lookup()
-    nx, ny = lookup.triples.shape
+    grid = me_grid()
+    ny, nx = grid.cells.shape
     # a point on a box's lower edge (up to rounding) belongs to that box
     x = np.floor(mpq_to_grid(np.where(q > 0, q, np.nan)) + _GRID_EPS)
     y = np.floor(mass_to_grid(np.where(m > 0, m, np.nan)) + _GRID_EPS)
@@ -604,8 +639,8 @@ def me_box_of(mass: ArrayLike, mpq: ArrayLike) -> IntArray:
     ix = np.where(in_x, x, 0).astype(np.int64)
     result = np.full(m.shape, -1, dtype=np.int64)
     double = in_x & (m == 0)
-    result[double] = lookup.doubles[ix[double]]
+    result[double] = grid.doubles[ix[double]]
     triple = in_x & np.isfinite(y) & (y >= 0) & (y < ny)
     iy = np.where(triple, y, 0).astype(np.int64)
-    result[triple] = lookup.triples[ix[triple], iy[triple]]
+    result[triple] = grid.cells[iy[triple], ix[triple]]
     return result

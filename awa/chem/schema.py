@@ -1,16 +1,23 @@
-"""Names, dtypes, units and file names of the AWA stores, in one place.
+"""Names, dtypes, units, fill values, UI labels and file names of the AWA stores, in one place.
 
-Both the build (``data_build``) and the app (``awa``) use these tables; the build also
-writes the units into each store as HDF5 attributes.  Column names follow the science
-team's stores (spec section 7) so that existing notebooks keep working.
+:data:`QUANTITIES` is the one table of the columns (and of the values the app derives from
+them): the store layouts take their dtypes from it, the build writes its units into each
+store as an HDF5 attribute (:func:`store_units`), the app reads them back
+(:func:`read_units`), and the figures take their axis labels from it (:func:`label`).
+Column names follow the science team's stores (spec section 7) so that existing notebooks
+keep working.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import tables
 
 #: Time origin of the FITS ``ST``/``TT`` columns: seconds since 1966-01-01 00:00 UT.
 EPOCH = pd.Timestamp("1966-01-01 00:00:00")
@@ -25,6 +32,8 @@ EVENTS_PER_SPIN = 86
 WORDS_PER_EVENT = 5
 N_ME = 512
 N_ME_BOXES = 491
+#: TOF channel of the archive's artefact events (kept in the stores, rejectable by a filter).
+TOF_ARTEFACT = 1019
 
 #: Bit pattern 0x00100000 as float32: the archive's L fill value. Any L < 1 is missing.
 L_FILL = np.frombuffer(np.uint32(0x00100000).tobytes(), dtype=np.float32)[0]
@@ -54,71 +63,155 @@ class StoreSpec:
     description: str
 
 
-_CONTEXT = {
-    "SpinStartTime": "datetime64[ns]",
-    "PAPS_lvl": "int8",
-    "DPU_Mode": "int8",
-    "TAC_Slope": "int8",
-    "PHA_Priority": "int16",
-    "L": "float32",
-}
+@dataclass(frozen=True)
+class Quantity:
+    """One named quantity of the archive: a store column or a value the app derives.
 
-PHA_COLUMNS = {
-    **_CONTEXT,
-    "MLTH": "float32",
-    "Voltage_Step": "int8",
-    "Sector": "int8",
-    "SSDID": "int8",
-    "Energy": "int16",
-    "TOF": "int16",
-    "Range": "int8",
-}
+    Attributes
+    ----------
+    name : str
+        Column name in the stores (or of the derived array).
+    dtype : str
+        NumPy dtype: the stored one for a column, the computed one for a derived value.
+    units : str
+        Units text; for a stored column this is what the build writes into each store
+        (attribute :data:`UNITS_ATTR`) and :func:`read_units` reads back.
+    label : str
+        Axis and panel label of the UI, with its unit.
+    fill : float, optional
+        Stored value that marks a missing value (NaN); None when the column is never missing.
+    stored : bool
+        True for a store column, False for a value derived from them.
+    """
 
-RATES_COLUMNS = {
-    **_CONTEXT,
-    "MAGLAT": "float32",
-    "MAGLON": "float32",
-    "MLTH": "float32",
-    "Period_Cntr": "int16",
-    "Voltage_Step": "int8",
-    "FSR": "int32",
-    "DCR": "int32",
-    "TCR": "int32",
-    "SSD": "int32",
-    "BR0": "int32",
-    "BR1": "int32",
-    "BR2": "int32",
-    "R0": "int16",
-    "R1": "int16",
-    "R2": "int16",
-    "CSHK": "int16",
-    "Quality": "int8",
-    "Dst": "float32",
-    "Kp": "float32",
-}
+    name: str
+    dtype: str
+    units: str
+    label: str
+    fill: float | None = None
+    stored: bool = True
+
+
+#: Scale text of the PHA channels (spec section 4); the numbers are
+#: ``awa.chem.physics.E_KEV_PER_CHANNEL`` and ``T_NS_PER_CHANNEL``.
+_ENERGY_SCALE = ("keV", "1500/1023")
+_TOF_SCALE = ("ns", "320/1023")
+_NAN = float("nan")
+
+
+def _q(
+    name: str, dtype: str, units: str, label: str, fill: float | None = None
+) -> Quantity:
+    return Quantity(name, dtype, units, label, fill)
+
+
+def _derived(name: str, units: str, label: str) -> Quantity:
+    return Quantity(name, "float64", units, label, _NAN, stored=False)
+
+
+_RATE = "counts/spin"
+_BASIC = "counts/spin (summed over sectors)"
+_PHA_RANGE = "PHA events with Range {} in the spin"
+
+#: Every named quantity: the store columns, then the values the app derives from them
+#: (spec sections 2, 4 and 7).  Labels are those of the app's axes and panels.
+QUANTITIES: dict[str, Quantity] = {
+    q.name: q
+    for q in (
+        _q("SpinStartTime", "datetime64[ns]", "UTC (spin start; cycle start for HK and ME)",
+           "time, UTC"),
+        _q("PAPS_lvl", "int8", "level code (1-6 valid; kV in PAPS_KV)", "PAPS level"),
+        _q("DPU_Mode", "int8", "code (0, 2 operational)", "DPU mode"),
+        _q("TAC_Slope", "int8", "code (0 nominal)", "TAC slope code"),
+        _q("PHA_Priority", "int16", "ASCII code (78 N, 76 L, 66 B)", "PHA priority code"),
+        _q("L", "float32", "Earth radii (McIlwain L; NaN = missing)", "L, Re", _NAN),
+        _q("MAGLAT", "float32", "rad", "MAGLAT, rad"),
+        _q("MAGLON", "float32", "rad (MLT angle)", "MAGLON, rad"),
+        _q("MLTH", "float32", "h (magnetic local time)", "MLT, h"),
+        _q("Period_Cntr", "int16", "spins since start of voltage sweep", "period counter, spins"),
+        _q("Voltage_Step", "int8", "E/Q step 0-63", "E/Q step"),
+        _q("Sector", "int8", "sector 0-31", "sector"),
+        _q("SSDID", "int8", "detector 1-3", "SSD"),
+        _q("Energy", "int16", "channel 0-1023 ({} = ch * {})".format(*_ENERGY_SCALE),
+           "Energy channel (ch; {} = ch·{})".format(*_ENERGY_SCALE)),
+        _q("TOF", "int16", "channel 0-1023 ({} = ch * {})".format(*_TOF_SCALE),
+           "TOF channel (ch; {} = ch·{})".format(*_TOF_SCALE)),
+        _q("Range", "int8", "priority range 0-2", "range"),
+        *(_q(n, "int32", _RATE, f"{n}, {_RATE}") for n in ("FSR", "DCR", "TCR", "SSD")),
+        *(_q(f"BR{i}", "int32", _BASIC, f"BR{i}, {_RATE}") for i in range(3)),
+        *(_q(f"R{i}", "int16", _PHA_RANGE.format(i), f"R{i}, events/spin") for i in range(3)),
+        _q("CSHK", "int16", "code (0 science, else calibration)", "CSHK code"),
+        _q("Quality", "int8",
+           "bits: 1 bad period, 2 rate-relation violation, 4 L fill (0 = clean)",
+           "quality bits"),
+        _q("Dst", "float32", "nT (hourly, WDC Kyoto; NaN = missing)", "Dst, nT", _NAN),
+        _q("Kp", "float32", "Kp (3-hourly, decimal; NaN = missing)", "Kp", _NAN),
+        *(_q(f"ME{i}", "int32", "counts/cycle", f"ME{i}, counts/cycle") for i in range(N_ME)),
+        # derived by the app (spec section 4), not stored
+        _derived("E_keV", "keV", "residual energy, keV"),
+        _derived("T_ns", "ns", "time of flight, ns"),
+        _derived("mass", "amu", "mass M, amu"),
+        _derived("mpq", "amu/e", "mass per charge M/Q, amu/e"),
+        _derived("PAPS_kV", "kV", "PAPS, kV"),
+        _derived("R/BR", "ratio (R_n / BR_n)", "Rn/BRn, ratio"),
+        _derived("ME_sum", "counts/cycle (sum of the 491 boxes)", "ΣME, counts/cycle"),
+        _derived("ME_counts", "counts/cycle (sum of the chosen boxes)", "counts / cycle"),
+    )
+}  # fmt: skip
+
+
+def label(name: str) -> str:
+    """Axis or panel label, with its unit, of the quantity ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`QUANTITIES`: a store column (``"Dst"``) or a derived value
+        (``"T_ns"``).
+
+    Returns
+    -------
+    str
+        The label, e.g. ``label("Dst") == "Dst, nT"``.
+
+    Raises
+    ------
+    KeyError
+        ``name`` is not a known quantity.
+    """
+    try:
+        return QUANTITIES[name].label
+    except KeyError:
+        raise KeyError(f"no quantity {name!r} in awa.chem.schema.QUANTITIES") from None
+
+
+def _columns(*names: str) -> dict[str, str]:
+    """Column name -> stored dtype of ``names``, in order."""
+    return {name: QUANTITIES[name].dtype for name in names}
+
+
+_CONTEXT_NAMES = ("SpinStartTime", "PAPS_lvl", "DPU_Mode", "TAC_Slope", "PHA_Priority", "L")
+_CONTEXT = _columns(*_CONTEXT_NAMES)
+
+PHA_COLUMNS = _columns(
+    *_CONTEXT_NAMES, "MLTH", "Voltage_Step", "Sector", "SSDID", "Energy", "TOF", "Range"
+)
+
+RATES_COLUMNS = _columns(
+    *_CONTEXT_NAMES, "MAGLAT", "MAGLON", "MLTH", "Period_Cntr", "Voltage_Step",
+    "FSR", "DCR", "TCR", "SSD", "BR0", "BR1", "BR2", "R0", "R1", "R2", "CSHK", "Quality",
+    "Dst", "Kp",
+)  # fmt: skip
 
 #: Bits of the rates ``Quality`` column (0 = clean spin).
 QUALITY_BAD_PERIOD = 1  # inside a bad-period table entry (its PHA is not in the science store)
 QUALITY_RATE_RELATION = 2  # violates R_n <= BR_n, BR0+BR1+BR2 <= DCR or BR2 <= TCR
 QUALITY_L_FILL = 4  # L was the archive's fill value
 
-HK_COLUMNS = {
-    **_CONTEXT,
-    "MAGLAT": "float32",
-    "MAGLON": "float32",
-    "MLTH": "float32",
-    "CSHK": "int16",
-    "Dst": "float32",
-    "Kp": "float32",
-}
+HK_COLUMNS = _columns(*_CONTEXT_NAMES, "MAGLAT", "MAGLON", "MLTH", "CSHK", "Dst", "Kp")
 
 ME_COLUMN_NAMES = [f"ME{i}" for i in range(N_ME)]
-ME_COLUMNS = {
-    "SpinStartTime": "datetime64[ns]",
-    "L": "float32",
-    "CSHK": "int16",
-    **{name: "int32" for name in ME_COLUMN_NAMES},
-}
+ME_COLUMNS = _columns("SpinStartTime", "L", "CSHK", *ME_COLUMN_NAMES)
 
 PHA_STORE = StoreSpec(
     "AMPTE_CHEM_nocal_pha.h5",
@@ -183,40 +276,92 @@ SIDECAR_RATES_COLUMNS = (
 ME_DATA_COLUMNS = ("SpinStartTime", "L", "CSHK")
 
 # ---------------------------------------------------------------------------------------
-# Units (stored as HDF5 attributes; UI labels come from here)
+# Units: written into every store by the build, read back by the app
 # ---------------------------------------------------------------------------------------
 
-UNITS: dict[str, str] = {
-    "SpinStartTime": "UTC (spin start; cycle start for HK and ME)",
-    "PAPS_lvl": "level code (1-6 valid; kV in PAPS_KV)",
-    "DPU_Mode": "code (0, 2 operational)",
-    "TAC_Slope": "code (0 nominal)",
-    "PHA_Priority": "ASCII code (78 N, 76 L, 66 B)",
-    "L": "Earth radii (McIlwain L; NaN = missing)",
-    "MAGLAT": "rad",
-    "MAGLON": "rad (MLT angle)",
-    "MLTH": "h (magnetic local time)",
-    "Period_Cntr": "spins since start of voltage sweep",
-    "Voltage_Step": "E/Q step 0-63",
-    "Sector": "sector 0-31",
-    "SSDID": "detector 1-3",
-    "Energy": "channel 0-1023 (keV = ch * 1500/1023)",
-    "TOF": "channel 0-1023 (ns = ch * 320/1023)",
-    "Range": "priority range 0-2",
-    "FSR": "counts/spin",
-    "DCR": "counts/spin",
-    "TCR": "counts/spin",
-    "SSD": "counts/spin",
-    "BR0": "counts/spin (summed over sectors)",
-    "BR1": "counts/spin (summed over sectors)",
-    "BR2": "counts/spin (summed over sectors)",
-    "R0": "PHA events with Range 0 in the spin",
-    "R1": "PHA events with Range 1 in the spin",
-    "R2": "PHA events with Range 2 in the spin",
-    "CSHK": "code (0 science, else calibration)",
-    "Quality": "bits: 1 bad period, 2 rate-relation violation, 4 L fill (0 = clean)",
-    "Dst": "nT (hourly, WDC Kyoto; NaN = missing)",
-    "Kp": "Kp (3-hourly, decimal; NaN = missing)",
-}
-for _name in ME_COLUMN_NAMES:
-    UNITS[_name] = "counts/cycle"
+#: Units of every store column (column -> units text), from :data:`QUANTITIES`.
+UNITS: dict[str, str] = {q.name: q.units for q in QUANTITIES.values() if q.stored}
+#: Attribute of a store's table node holding the JSON of its columns' units.
+UNITS_ATTR = "awa_units"
+
+
+class UnitsMissingError(LookupError):
+    """A store carries no units attribute (it was not written by ``awa-build``)."""
+
+
+def store_units(spec: StoreSpec) -> dict[str, str]:
+    """The units of a store's columns, as the build writes them (column -> units text).
+
+    Parameters
+    ----------
+    spec : StoreSpec
+        The store (one of :data:`STORES`).
+    """
+    return {column: UNITS.get(column, "") for column in spec.columns}
+
+
+def read_units(source: str | os.PathLike[str] | tables.File, key: str) -> dict[str, str]:
+    """Read back the units a store carries in its :data:`UNITS_ATTR` attribute.
+
+    Parameters
+    ----------
+    source : path or tables.File
+        The store file, or an open PyTables handle of it (left open).
+    key : str
+        The store key (``StoreSpec.key``), e.g. ``"ampte_rates"``.
+
+    Returns
+    -------
+    dict
+        Column name -> units text; equal to :func:`store_units` for a store the current
+        build wrote.
+
+    Raises
+    ------
+    UnitsMissingError
+        The table node has no units attribute.
+    """
+    if isinstance(source, tables.File):
+        return _units_of(source, key)
+    with tables.open_file(os.fspath(source), "r") as h5:
+        return _units_of(h5, key)
+
+
+def _units_of(h5: tables.File, key: str) -> dict[str, str]:
+    node = h5.get_node(f"/{key}/table")
+    if UNITS_ATTR not in node.attrs._v_attrnames:
+        raise UnitsMissingError(
+            f"{h5.filename}: /{key}/table has no '{UNITS_ATTR}' attribute; rebuild with awa-build"
+        )
+    units = json.loads(str(node.attrs[UNITS_ATTR]))
+    return {str(column): str(text) for column, text in units.items()}
+
+
+# ---------------------------------------------------------------------------------------
+# Kp activity classes (display colours of the app's timeline and the atlas)
+# ---------------------------------------------------------------------------------------
+
+#: Kp at and above which the activity is "active" (below: quiet).
+KP_ACTIVE = 4.0
+#: Kp at and above which the activity is a storm.
+KP_STORM = 5.0
+#: Colours of the quiet, active and storm classes: plain hex strings (plotly, matplotlib).
+KP_COLOURS = ("#2ca02c", "#ffbf00", "#d62728")
+
+
+def kp_colours(kp: npt.ArrayLike) -> list[str]:
+    """Colour of each Kp value by activity: quiet (< 4), active (4 to < 5), storm (>= 5).
+
+    Parameters
+    ----------
+    kp : array_like
+        Kp values (decimal, 0-9); NaN counts as quiet.
+
+    Returns
+    -------
+    list of str
+        One of :data:`KP_COLOURS` per value.
+    """
+    values = np.nan_to_num(np.asarray(kp, dtype=np.float64).ravel())
+    classes = (values >= KP_ACTIVE).astype(np.int64) + (values >= KP_STORM)
+    return [KP_COLOURS[c] for c in classes]

@@ -1,16 +1,44 @@
-"""Shared pieces of the AWA figures: message figures, captions, colour scales."""
+"""Shared pieces of the AWA figures: the plotly template, message figures, captions.
+
+Every figure uses :data:`TEMPLATE`: plotly's default look with the ``awa`` template on top,
+which holds the shared font, the white backgrounds and the axis style (a grey frame with
+ticks outside).  A figure sets only what differs from it.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from awa.filters import Selection, TimeRange, format_time_ranges
 
 #: Colour scale of count histograms (white at the low end reads well on a white page).
 COLORSCALE = "Viridis"
 FONT = {"family": "Helvetica, Arial, sans-serif", "size": 12}
+#: Axis style of every figure: a grey frame on all four sides, ticks outside.
+AXIS_STYLE: dict[str, Any] = {
+    "showline": True,
+    "linecolor": "#888",
+    "mirror": True,
+    "ticks": "outside",
+}
+#: Time axes add light vertical grid lines.
+TIME_GRID: dict[str, Any] = {"showgrid": True, "gridcolor": "#eee"}
+
+pio.templates["awa"] = go.layout.Template(
+    layout={
+        "font": FONT,
+        "plot_bgcolor": "white",
+        "paper_bgcolor": "white",
+        "xaxis": AXIS_STYLE,
+        "yaxis": AXIS_STYLE,
+    }
+)
+#: The template of every AWA figure (plotly's default with the ``awa`` template on top).
+TEMPLATE = "plotly+awa"
 
 
 def message_figure(message: str, title: str = "") -> go.Figure:
@@ -27,13 +55,11 @@ def message_figure(message: str, title: str = "") -> go.Figure:
         align="center",
     )
     fig.update_layout(
+        template=TEMPLATE,
         title={"text": title, "x": 0.01} if title else None,
         xaxis={"visible": False},
         yaxis={"visible": False},
-        plot_bgcolor="white",
-        paper_bgcolor="white",
         margin={"l": 20, "r": 20, "t": 50 if title else 20, "b": 20},
-        font=FONT,
         meta={"awa_message": message},
     )
     return fig
@@ -62,12 +88,22 @@ def caption(what: str, n_shown: int, n_selected: int, sel: Selection) -> str:
     )
 
 
-def base_layout(fig: go.Figure, title: str) -> None:
-    """Common layout: title, fonts, margins, white background."""
+def base_layout(fig: go.Figure, title: str, **layout: Any) -> None:
+    """Common layout: the AWA template, the title and margins; ``layout`` overrides.
+
+    Parameters
+    ----------
+    fig : go.Figure
+        The figure, changed in place.
+    title : str
+        Figure title (top left, 14 px).
+    **layout
+        Further layout properties (they win over the defaults set here).
+    """
     fig.update_layout(
+        template=TEMPLATE,
         title={"text": title, "x": 0.01, "font": {"size": 14}},
-        font=FONT,
-        plot_bgcolor="white",
-        paper_bgcolor="white",
         margin={"l": 70, "r": 20, "t": 45, "b": 55},
     )
+    if layout:
+        fig.update_layout(**layout)

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from awa.coverage import Coverage, DayCoverage
-from awa.figures.common import COLORSCALE, FONT, message_figure
+from awa.figures.common import COLORSCALE, base_layout, message_figure
 
 #: Quantities the data strip can show: attribute -> (label, unit).
 METRICS: dict[str, tuple[str, str]] = {
@@ -117,17 +117,17 @@ def calendar_figure(cov: Coverage, metric: str = "pha_events") -> go.Figure:
         fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name, marker=marker))
     ticks = [2 * i for i in range(ny)] + [2 * i + 1 for i in range(ny)]
     names = [f"{y} {label}" for y in years] + [f"{y} quality" for y in years]
+    # a calendar, not a plot: no axis frame
+    frameless = {"showline": False, "mirror": False, "ticks": ""}
     fig.update_yaxes(tickvals=ticks, ticktext=names, autorange="reversed", fixedrange=True,
-                     showgrid=False, zeroline=False)  # fmt: skip
+                     showgrid=False, zeroline=False, **frameless)  # fmt: skip
     fig.update_xaxes(tickvals=MONTH_STARTS, ticktext=MONTH_NAMES, range=[0.5, 366.5],
                      title_text="day of year (ticks: first of the month)", showgrid=True,
-                     gridcolor="#ddd", zeroline=False)  # fmt: skip
-    fig.update_layout(
-        title={"text": f"Data coverage by day: {label} and quality", "x": 0.01,
-               "font": {"size": 14}},
-        font=FONT,
+                     gridcolor="#ddd", zeroline=False, **frameless)  # fmt: skip
+    base_layout(
+        fig,
+        f"Data coverage by day: {label} and quality",
         plot_bgcolor="#f6f6f6",
-        paper_bgcolor="white",
         height=150 + 44 * ny,
         margin={"l": 150, "r": 20, "t": 45, "b": 45},
         legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.02,

@@ -5,14 +5,19 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from awa.chem import schema
+from awa.chem.physics import E_KEV_PER_CHANNEL, T_NS_PER_CHANNEL
 from awa.figures.common import message_figure
 from awa.figures.histogram import RICH_HOVER_CELLS, add_title, centres, log_heatmap
 from awa.filters import ViewOptions
 from awa.query import Hist2D
 
-#: Channel -> physical unit factors (spec section 4): ns = ch * 320/1023, keV = ch * 1500/1023.
-NS_PER_CH = 320.0 / 1023.0
-KEV_PER_CH = 1500.0 / 1023.0
+
+def et_axis_labels(physical: bool) -> tuple[str, str]:
+    """Titles of the E-T axes (x: TOF, y: energy) in physical units or in channels."""
+    if physical:
+        return schema.label("T_ns"), schema.label("E_keV")
+    return schema.label("TOF"), schema.label("Energy")
 
 
 def et_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
@@ -33,12 +38,12 @@ def et_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
         )
     physical = view.et_units == "physical"
     xc, yc = centres(hist.x_edges), centres(hist.y_edges)
-    fx, fy = (NS_PER_CH, KEV_PER_CH) if physical else (1.0, 1.0)
+    fx, fy = (T_NS_PER_CHANNEL, E_KEV_PER_CHANNEL) if physical else (1.0, 1.0)
     ny, nx = hist.counts.shape
     unit_x, unit_y = ("ns", "keV") if physical else ("ch", "ch")
     if ny * nx <= RICH_HOVER_CELLS:
         # x and y carry the shown unit; customdata the counts and the other unit
-        ox, oy = (xc, yc) if physical else (xc * NS_PER_CH, yc * KEV_PER_CH)
+        ox, oy = (xc, yc) if physical else (xc * T_NS_PER_CHANNEL, yc * E_KEV_PER_CHANNEL)
         other_x, other_y = ("ch", "ch") if physical else ("ns", "keV")
         custom = np.stack(
             [
@@ -62,15 +67,7 @@ def et_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
         )
     fig = go.Figure(log_heatmap(hist.counts, xc * fx, yc * fy, view.z_range, hover, custom))
     add_title(fig, title)
-    fig.update_xaxes(
-        title_text="time of flight, ns" if physical else "TOF channel (ch; ns = ch·320/1023)",
-        range=[view.et_x[0] * fx, view.et_x[1] * fx],
-        showline=True, linecolor="#888", mirror=True, ticks="outside",
-    )  # fmt: skip
-    fig.update_yaxes(
-        title_text="residual energy, keV" if physical
-        else "Energy channel (ch; keV = ch·1500/1023)",
-        range=[view.et_y[0] * fy, view.et_y[1] * fy],
-        showline=True, linecolor="#888", mirror=True, ticks="outside",
-    )  # fmt: skip
+    x_title, y_title = et_axis_labels(physical)
+    fig.update_xaxes(title_text=x_title, range=[view.et_x[0] * fx, view.et_x[1] * fx])
+    fig.update_yaxes(title_text=y_title, range=[view.et_y[0] * fy, view.et_y[1] * fy])
     return fig

@@ -1,8 +1,9 @@
 """Matrix-element view: the mass versus M/Q picture rebuilt from the box list (spec section 6).
 
-The DPU telemetered counts per box (ME 0-490) instead of an image.  :func:`box_grid` lays
-the boxes of ``me_boxes.csv`` on the integer grid (background boxes 252-256 first, so that
-the other boxes cover them); :func:`me_figure` colours every box by its counts on a log
+The DPU telemetered counts per box (ME 0-490) instead of an image.
+:func:`awa.chem.physics.me_grid` lays the boxes of ``me_boxes.csv`` on the integer grid
+(background boxes 252-256 first, so that the other boxes cover them); :func:`me_figure`
+colours every box by its counts on a log
 scale, outlines each box, and draws the doubles (ME 0-47, no energy, so no mass) in their
 own strip under the main panel.  Axes are M/Q in amu/e and mass in amu; the DPU's indices
 NQ = x - 1 and NM = y - 1 are in the hover text.
@@ -17,9 +18,11 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from awa.chem import physics
-from awa.figures.common import COLORSCALE, FONT, message_figure
-from awa.mequery import MeSeries, format_boxes
+from awa.chem import physics, schema
+from awa.chem.schema import N_ME_BOXES
+from awa.figures.common import COLORSCALE, TIME_GRID, base_layout, message_figure
+from awa.filters import format_boxes
+from awa.mequery import MeSeries
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -30,38 +33,6 @@ OUTLINE = "rgba(60, 60, 60, 0.55)"
 BACKGROUND_OUTLINE = "rgba(200, 40, 40, 0.8)"
 #: Labelled ticks of the log M/Q and mass axes (amu/e, amu).
 LOG_TICKS = [0.5, 0.7, 1, 1.5, 2, 3, 4, 5, 7, 10, 15, 20, 30, 40, 50, 70, 100, 150]
-
-
-def box_grid() -> tuple[IntArray, IntArray, FloatArray, FloatArray]:
-    """Box number of every grid cell of the main panel and of the doubles strip, and edges.
-
-    Background boxes are laid first so that the other boxes cover them (spec section 6).
-
-    Returns
-    -------
-    cells : int array (ny, nx)
-        Box covering cell (x, y) = (column, row) for events with a mass (-1: none).
-    doubles : int array (nx,)
-        Double box (0-47) of each x column (-1: none).
-    mpq_edges : float array (nx + 1)
-        M/Q at the grid lines x = 0..nx, amu/e.
-    mass_edges : float array (ny + 1)
-        Mass at the grid lines y = 0..ny, amu.
-    """
-    boxes = physics.me_boxes()
-    nx = int((boxes["x0"] + boxes["width"]).max())
-    ny = int((boxes["y0"] + boxes["height"]).max())
-    cells = np.full((ny, nx), -1, dtype=np.int64)
-    doubles = np.full(nx, -1, dtype=np.int64)
-    for kind in ("background", "triple"):
-        part = boxes[boxes["kind"] == kind]
-        for me, x0, y0, w, h in part[["me", "x0", "y0", "width", "height"]].to_numpy():
-            cells[y0 : y0 + h, x0 : x0 + w] = me
-    for me, x0, w in boxes.loc[boxes["kind"] == "double", ["me", "x0", "width"]].to_numpy():
-        doubles[x0 : x0 + w] = me
-    mpq_edges = np.asarray(physics.grid_to_mpq(np.arange(nx + 1)), dtype=np.float64)
-    mass_edges = np.asarray(physics.grid_to_mass(np.arange(ny + 1)), dtype=np.float64)
-    return cells, doubles, mpq_edges, mass_edges
 
 
 def box_outlines(kind: str) -> tuple[list[float | None], list[float | None]]:
@@ -169,10 +140,11 @@ def me_figure(
         Mass axis window, amu; default the whole grid.
     """
     counts = np.asarray(counts, dtype=np.float64)
-    if counts.shape[0] < 491 or not np.any(counts[:491] > 0):
+    if counts.shape[0] < N_ME_BOXES or not np.any(counts[:N_ME_BOXES] > 0):
         return message_figure("No matrix-element counts in the selected cycles.", title)
-    cells, doubles, xe, ye = box_grid()
-    zmin, zmax = _colour_range(counts[:491], z_range)
+    grid = physics.me_grid()
+    cells, doubles, xe, ye = grid.cells, grid.doubles, grid.mpq_edges, grid.mass_edges
+    zmin, zmax = _colour_range(counts[:N_ME_BOXES], z_range)
     fig = make_subplots(
         rows=2, cols=1, shared_xaxes=True, row_heights=[0.88, 0.12], vertical_spacing=0.035
     )
@@ -231,11 +203,9 @@ def me_figure(
             row=row, col=1,
         )  # fmt: skip
     ticks = np.arange(np.floor(zmin), np.ceil(zmax) + 1)
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 14}},
-        font=FONT,
-        plot_bgcolor="white",
-        paper_bgcolor="white",
+    base_layout(
+        fig,
+        title,
         margin={"l": 70, "r": 20, "t": 45, "b": 50},
         showlegend=False,
         coloraxis={
@@ -245,16 +215,14 @@ def me_figure(
         },
         meta={"awa_kind": "me"},
     )  # fmt: skip
-    axis = {"showline": True, "linecolor": "#888", "mirror": True, "ticks": "outside"}
     x_lo, x_hi = mpq_range if mpq_range is not None else (xe[0], xe[-1])
     y_lo, y_hi = mass_range if mass_range is not None else (ye[0], ye[-1])
-    fig.update_xaxes(type="log", range=[np.log10(x_lo), np.log10(x_hi)], tickvals=LOG_TICKS,
-                     **axis)  # fmt: skip
-    fig.update_xaxes(title_text="mass per charge M/Q, amu/e", row=2, col=1)
+    fig.update_xaxes(type="log", range=[np.log10(x_lo), np.log10(x_hi)], tickvals=LOG_TICKS)
+    fig.update_xaxes(title_text=schema.label("mpq"), row=2, col=1)
     fig.update_yaxes(type="log", range=[np.log10(y_lo), np.log10(y_hi)], tickvals=LOG_TICKS,
-                     title_text="mass M, amu", row=1, col=1, **axis)  # fmt: skip
+                     title_text=schema.label("mass"), row=1, col=1)  # fmt: skip
     fig.update_yaxes(range=[0, 1], showticklabels=False, title_text="doubles",
-                     fixedrange=True, row=2, col=1, **{**axis, "ticks": ""})  # fmt: skip
+                     fixedrange=True, ticks="", row=2, col=1)  # fmt: skip
     return fig
 
 
@@ -299,11 +267,9 @@ def me_timeline_figure(
             hovertemplate="%{x|%Y-%m-%d %H:%M:%S} %{y:,.0f} counts/cycle<extra></extra>",
         )
     )  # fmt: skip
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 14}},
-        font=FONT,
-        plot_bgcolor="white",
-        paper_bgcolor="white",
+    base_layout(
+        fig,
+        title,
         margin={"l": 90, "r": 20, "t": 45, "b": 45},
         height=260,
         showlegend=False,
@@ -314,10 +280,8 @@ def me_timeline_figure(
     # a log axis only when the values span a decade or more: on a narrow range plotly labels
     # minor ticks with single digits, which reads badly
     wide = positive.size > 0 and float(positive.max()) >= 10 * float(positive.min())
-    fig.update_yaxes(title_text="counts / cycle", type="log" if wide else "linear",
-                     showline=True, linecolor="#888", mirror=True, ticks="outside")  # fmt: skip
-    fig.update_xaxes(title_text="time, UTC", showline=True, linecolor="#888", mirror=True,
-                     ticks="outside", showgrid=True, gridcolor="#eee")  # fmt: skip
+    fig.update_yaxes(title_text=schema.label("ME_counts"), type="log" if wide else "linear")
+    fig.update_xaxes(title_text=schema.label("SpinStartTime"), **TIME_GRID)
     if span is not None:
         fig.update_xaxes(range=[span[0], span[1]])
     return fig

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from awa.chem import physics, schema
 from awa.figures.common import message_figure
 from awa.figures.histogram import add_title, log_heatmap
 from awa.filters import ViewOptions
@@ -18,8 +19,6 @@ def species_marks(
     fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float]
 ) -> None:
     """Draw reference marks (M/Q, M) of ``awa.chem.physics.SPECIES`` inside the axis ranges."""
-    from awa.chem import physics
-
     xs, ys, names = [], [], []
     for sp in physics.SPECIES:
         if x_range[0] <= sp.mpq <= x_range[1] and y_range[0] <= sp.mass <= y_range[1]:
@@ -88,15 +87,15 @@ def mmq_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
         log_heatmap(hist.counts, hist.x_edges, hist.y_edges, view.z_range, hover, custom, label)
     )
     add_title(fig, title)
-    axis = {"type": "log", "showline": True, "linecolor": "#888", "mirror": True,
-            "ticks": "outside"}  # fmt: skip
     fig.update_xaxes(
-        title_text="mass per charge M/Q, amu/e",
+        title_text=schema.label("mpq"),
+        type="log",
         range=[np.log10(view.mmq_x[0]), np.log10(view.mmq_x[1])],
-        **axis,
     )
     fig.update_yaxes(
-        title_text="mass M, amu", range=[np.log10(view.mmq_y[0]), np.log10(view.mmq_y[1])], **axis
+        title_text=schema.label("mass"),
+        type="log",
+        range=[np.log10(view.mmq_y[0]), np.log10(view.mmq_y[1])],
     )
     if view.mmq_refs:
         species_marks(fig, view.mmq_x, view.mmq_y)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from awa.chem import schema
+from awa.chem.physics import E_KEV_PER_CHANNEL, T_NS_PER_CHANNEL
 from awa.figures.common import message_figure
+from awa.figures.et import et_axis_labels
 from awa.figures.histogram import add_title
 from awa.filters import ViewOptions
 from awa.query import EventSample
-
-ET_X_LABEL = "TOF channel (ch; ns = ch·320/1023)"
-ET_Y_LABEL = "Energy channel (ch; keV = ch·1500/1023)"
 
 
 def scatter_figure(sample: EventSample, view: ViewOptions, kind: str, title: str) -> go.Figure:
@@ -63,30 +63,20 @@ def scatter_figure(sample: EventSample, view: ViewOptions, kind: str, title: str
         )  # fmt: skip
     add_title(fig, title)
     fig.update_layout(legend={"title": {"text": color_by}, "itemsizing": "constant"})
-    axis = {"showline": True, "linecolor": "#888", "mirror": True, "ticks": "outside"}
     if kind == "et":
-        fx, fy = (320 / 1023, 1500 / 1023) if physical else (1.0, 1.0)
-        fig.update_xaxes(
-            title_text="time of flight, ns" if physical else ET_X_LABEL,
-            range=[view.et_x[0] * fx, view.et_x[1] * fx],
-            **axis,
-        )
-        fig.update_yaxes(
-            title_text="residual energy, keV" if physical else ET_Y_LABEL,
-            range=[view.et_y[0] * fy, view.et_y[1] * fy],
-            **axis,
-        )
+        fx, fy = (T_NS_PER_CHANNEL, E_KEV_PER_CHANNEL) if physical else (1.0, 1.0)
+        x_title, y_title = et_axis_labels(physical)
+        fig.update_xaxes(title_text=x_title, range=[view.et_x[0] * fx, view.et_x[1] * fx])
+        fig.update_yaxes(title_text=y_title, range=[view.et_y[0] * fy, view.et_y[1] * fy])
     else:
         fig.update_xaxes(
-            title_text="mass per charge M/Q, amu/e",
+            title_text=schema.label("mpq"),
             type="log",
             range=[np.log10(view.mmq_x[0]), np.log10(view.mmq_x[1])],
-            **axis,
         )
         fig.update_yaxes(
-            title_text="mass M, amu",
+            title_text=schema.label("mass"),
             type="log",
             range=[np.log10(view.mmq_y[0]), np.log10(view.mmq_y[1])],
-            **axis,
         )
     return fig

@@ -8,43 +8,37 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from awa.figures.common import FONT, message_figure
+from awa.chem import schema
+from awa.figures.common import TIME_GRID, base_layout, message_figure
 from awa.query import Series
 
+#: Panel -> (quantity of ``awa.chem.schema`` that labels its axis, is a count rate that may
+#: use a log axis).
+PANEL_QUANTITIES: dict[str, tuple[str, bool]] = {
+    **{name: (name, True) for name in ("FSR", "DCR", "TCR", "SSD", "BR0", "BR1", "BR2")},
+    **{name: (name, True) for name in ("R0", "R1", "R2")},
+    "R/BR": ("R/BR", True),
+    "L": ("L", False),
+    "MLT": ("MLTH", False),
+    "MAGLAT": ("MAGLAT", False),
+    "PAPS": ("PAPS_kV", False),
+    "VSTEP": ("Voltage_Step", False),
+    "DPU": ("DPU_Mode", False),
+    "TAC": ("TAC_Slope", False),
+    "PRIORITY": ("PHA_Priority", False),
+    "ME": ("ME_sum", True),
+    "Kp": ("Kp", False),
+    "Dst": ("Dst", False),
+}
 #: Panel -> (axis title with units, is a count rate that may use a log axis).
 PANEL_LABELS: dict[str, tuple[str, bool]] = {
-    "FSR": ("FSR, counts/spin", True),
-    "DCR": ("DCR, counts/spin", True),
-    "TCR": ("TCR, counts/spin", True),
-    "SSD": ("SSD, counts/spin", True),
-    "BR0": ("BR0, counts/spin", True),
-    "BR1": ("BR1, counts/spin", True),
-    "BR2": ("BR2, counts/spin", True),
-    "R0": ("R0, events/spin", True),
-    "R1": ("R1, events/spin", True),
-    "R2": ("R2, events/spin", True),
-    "R/BR": ("Rn/BRn, ratio", True),
-    "L": ("L, Re", False),
-    "MLT": ("MLT, h", False),
-    "MAGLAT": ("MAGLAT, rad", False),
-    "PAPS": ("PAPS, kV", False),
-    "VSTEP": ("E/Q step", False),
-    "DPU": ("DPU mode", False),
-    "TAC": ("TAC slope code", False),
-    "PRIORITY": ("PHA priority code", False),
-    "ME": ("ΣME, counts/cycle", True),
-    "Kp": ("Kp", False),
-    "Dst": ("Dst, nT", False),
+    panel: (schema.label(quantity), is_rate)
+    for panel, (quantity, is_rate) in PANEL_QUANTITIES.items()
 }
 COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c")
 #: Panels of codes and levels, drawn as steps.
 STEP_PANELS = frozenset({"PAPS", "VSTEP", "DPU", "TAC", "PRIORITY"})
 PANEL_PX = 120
-
-
-def kp_colors(kp: np.ndarray) -> list[str]:
-    """Bar colours by geomagnetic activity: quiet (< 4), active (4-5), storm (>= 5)."""
-    return ["#2ca02c" if k < 4 else "#ffbf00" if k < 5 else "#d62728" for k in np.nan_to_num(kp)]
 
 
 def kp_bars(series: Series) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +87,7 @@ def timeline_figure(
         if panel == "Kp":
             t, v = kp_bars(series_list[0])
             fig.add_trace(
-                go.Bar(x=t.astype("datetime64[ns]"), y=v, marker_color=kp_colors(v),
+                go.Bar(x=t.astype("datetime64[ns]"), y=v, marker_color=schema.kp_colours(v),
                        name="Kp", width=3 * 3600 * 1000 * 0.9, offset=0,
                        hovertemplate="%{x|%Y-%m-%d %H:%M} Kp %{y:.3g}<extra></extra>"),
                 row=row, col=1,
@@ -124,25 +118,20 @@ def timeline_figure(
                               row=row, col=1)  # fmt: skip
         fig.update_yaxes(
             title_text=label, title_font={"size": 11},
-            type="log" if (is_rate and log_rates) else "linear",
-            showline=True, linecolor="#888", mirror=True, ticks="outside",
-            row=row, col=1,
+            type="log" if (is_rate and log_rates) else "linear", row=row, col=1,
         )  # fmt: skip
-        fig.update_xaxes(showline=True, linecolor="#888", mirror=True, ticks="outside",
-                         showgrid=True, gridcolor="#eee", row=row, col=1)  # fmt: skip
-    fig.update_xaxes(title_text="time, UTC", row=n, col=1)
+        fig.update_xaxes(**TIME_GRID, row=row, col=1)
+    fig.update_xaxes(title_text=schema.label("SpinStartTime"), row=n, col=1)
     if span is not None:
         fig.update_xaxes(range=[span[0], span[1]])
-    fig.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 14}},
+    base_layout(
+        fig,
+        title,
         height=90 + PANEL_PX * n,
         showlegend=False,
         dragmode="select",
         selectdirection="h",
         hovermode="x",
-        plot_bgcolor="white",
-        paper_bgcolor="white",
-        font=FONT,
         margin={"l": 90, "r": 20, "t": 45, "b": 45},
         # A new time range resets zoom; a re-read of the zoomed span keeps it.
         uirevision=f"timeline {span}",
