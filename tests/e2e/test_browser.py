@@ -11,7 +11,7 @@ import pytest
 
 from awa import query
 from awa.filters import Selection, parse_time_ranges
-from tests.storefactory import SimulatedStores
+from tests.builtstore import SimulatedStores
 
 pytestmark = pytest.mark.e2e
 
