@@ -77,28 +77,35 @@ class SimulatedStores:
         return self.frames[schema.ME_STORE.key]
 
 
-def storm_indices(day: dt.date = DAY) -> tuple[pd.Series, pd.Series]:
-    """Synthetic 3-hourly Kp and hourly Dst around ``day``: one storm near 10 UT.
+def storm_indices(start: dt.date = DAY, days: int = 1) -> tuple[pd.Series, pd.Series]:
+    """Synthetic 3-hourly Kp and hourly Dst covering ``days`` days from ``start``, +- 1 day.
 
-    Dst (nT) falls to about -140 nT at 10 UT of ``day``; hour ``DST_GAP_HOUR`` of ``day`` has
+    Dst (nT) falls to about -140 nT at 10 UT of ``DAY``; hour ``DST_GAP_HOUR`` of ``DAY`` has
     no value.  Kp follows the storm in thirds.
     """
-    t0 = pd.Timestamp(day)
-    hours = pd.date_range(t0 - pd.Timedelta(days=1), t0 + pd.Timedelta(days=2), freq="1h")
+    t0 = pd.Timestamp(DAY)
+    first = pd.Timestamp(start) - pd.Timedelta(days=1)
+    hours = pd.date_range(first, first + pd.Timedelta(days=days + 2), freq="1h")
     x = np.asarray((hours - t0) / pd.Timedelta(hours=1), dtype=float)
     dst = pd.Series(np.round(-20.0 - 120.0 * np.exp(-(((x - 10.0) / 5.0) ** 2))), index=hours)
-    dst = dst.drop(t0 + pd.Timedelta(hours=DST_GAP_HOUR))
+    dst = dst.drop(t0 + pd.Timedelta(hours=DST_GAP_HOUR), errors="ignore")
     k_times = hours[::3]
     kx = np.asarray((k_times - t0) / pd.Timedelta(hours=1), dtype=float)
     kp = pd.Series(np.round(3 * (1.0 + 6.0 * np.exp(-(((kx - 10.0) / 6.0) ** 2)))) / 3, k_times)
     return kp.rename("Kp"), dst.rename("Dst")
 
 
-def build_folder(folder: Path, day: dt.date = DAY, seed: int = SEED) -> SimulatedStores:
-    """Simulate ``day`` into ``folder/fits`` and build the stores into ``folder/stores``."""
+def build_folder(
+    folder: Path,
+    start: dt.date = DAY,
+    days: int = 1,
+    seed: int = SEED,
+    config: simulate.SimConfig = CONFIG,
+) -> SimulatedStores:
+    """Simulate ``days`` UT days into ``folder/fits``; build the stores into ``folder/stores``."""
     folder = Path(folder)
-    paths = simulate.simulate(day, 1, folder / "fits", seed=seed, config=CONFIG)
-    kp, dst = storm_indices(day)
+    paths = simulate.simulate(start, days, folder / "fits", seed=seed, config=config)
+    kp, dst = storm_indices(start, days)
     result = stores.build_stores(
         paths,
         folder / "stores",

@@ -258,16 +258,11 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
     assert len(query.summarize(tmp_path).missing) == len(schema.STORES)
 
 
-def test_too_large_selection_is_refused(
-    any_store: SimulatedStores, request: pytest.FixtureRequest
-) -> None:
-    if query.get_sidecar(any_store.folder) is not None:
-        request.applymarker(pytest.mark.xfail(
-            strict=True, reason="the sidecar path of et_histogram ignores max_rows (issue 8: one "
-            "row-limit check used by every path)",
-        ))  # fmt: skip
+def test_too_large_selection_is_refused(sim_store_no_sidecar: SimulatedStores) -> None:
+    # The store path only: the sidecar path streams and has no row limit
+    # (test_columns.test_fast_path_skips_the_row_limit_and_reads_only_selected_spins).
     with pytest.raises(query.SelectionTooLargeError, match="shorter time range"):
-        query.et_histogram(query.store_key(any_store.folder), Selection(times=DAY), 8,
+        query.et_histogram(query.store_key(sim_store_no_sidecar.folder), Selection(times=DAY), 8,
                            max_rows=1000)  # fmt: skip
 
 
