@@ -14,7 +14,7 @@ SHARED_INDICES := ../shared/data/indices
 export AWA_DST_FILE ?= $(wildcard $(SHARED_INDICES)/dst_1984-1989_final.wdc)
 export AWA_KP_FILE  ?= $(wildcard $(SHARED_INDICES)/Kp_ap_Ap_SN_F107_1986.txt)
 
-.PHONY: run test demo-data lint clean
+.PHONY: run test test-fast demo-data lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ lint: $(VENV)/.installed-dev
 
 test: lint
 	$(BIN)/pytest
+
+# The fast tier (under a minute): no browser, no slow builds, no redis-server.
+test-fast: lint
+	$(BIN)/pytest -m "not e2e and not slow and not redis"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

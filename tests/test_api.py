@@ -13,7 +13,7 @@ import pytest
 from awa import create_app, export, query, views
 from awa.filters import Selection, parse_time_ranges
 from awa.settings import Settings
-from tests.storefactory import SimulatedStores
+from tests.builtstore import SimulatedStores
 
 SEARCH = "?t=1986-039-0200:0800&etbin=32"
 
@@ -23,13 +23,16 @@ def client(store_settings: Settings) -> Any:
     return create_app(store_settings).server.test_client()
 
 
-def test_health_reports_the_stores(client: Any, empty_settings: Settings) -> None:
+def test_health_reports_the_stores(
+    client: Any, empty_settings: Settings, sim_store: SimulatedStores
+) -> None:
     response = client.get("/health")
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ok"
     assert body["missing"] == []
-    assert body["spans"]["AMPTE_CHEM_nocal_pha.h5"][0] == "1986-02-08T00:00:00"
+    first = sim_store.pha["SpinStartTime"].iloc[0]
+    assert body["spans"]["AMPTE_CHEM_nocal_pha.h5"][0] == first.isoformat()
     missing = create_app(empty_settings).server.test_client().get("/health")
     assert missing.status_code == 503
     assert "AMPTE_CHEM_rates_dst.h5" in missing.get_json()["missing"]
@@ -133,13 +136,13 @@ def test_parse_histogram_csv_checks_the_grid() -> None:
 
 
 def test_query_results_are_memoized_inside_the_app(
-    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    fallback_settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dataclasses import replace
 
     from awa import query as q
 
-    app = create_app(replace(store_settings, cache_type="simple"))
+    app = create_app(replace(fallback_settings, cache_type="simple"))
     calls = []
     real = q.iter_events
 
@@ -148,7 +151,7 @@ def test_query_results_are_memoized_inside_the_app(
         return real(*args, **kwargs)
 
     monkeypatch.setattr(q, "iter_events", counting)
-    key = q.store_key(store_settings.data_dir)
+    key = q.store_key(fallback_settings.data_dir)
     sel = Selection(times=parse_time_ranges("1986-039-0200:0300"))
     with app.server.app_context():
         first = q.et_histogram(key, sel, 16)

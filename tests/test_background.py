@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,15 +20,16 @@ from awa import background, create_app, query
 from awa.filters import Selection, TimeRange, parse_params, parse_time_ranges
 from awa.pages import explore
 from awa.settings import Settings, SettingsError
+from tests.builtstore import CONFIG, SimulatedStores, build_folder
 from tests.redisserver import CeleryWorker, RedisServer, start_celery_worker, start_redis
-from tests.storefactory import SimulatedStores, make_stores
 
 
 @pytest.fixture(scope="module")
 def three_days(tmp_path_factory: pytest.TempPathFactory) -> SimulatedStores:
-    """Three simulated days, 1986-02-07 to 1986-02-10."""
+    """Three days, 1986-02-07 to 1986-02-10, through the build pipeline, one ion a spin."""
     folder = tmp_path_factory.mktemp("three_days")
-    return make_stores(folder, start="1986-02-07", days=3.0, events_per_spin=1.0, seed=3)
+    quiet = replace(CONFIG, mean_events_per_spin=1.0)
+    return build_folder(folder, datetime(1986, 2, 7).date(), days=3, seed=3, config=quiet)
 
 
 def _t(text: str) -> tuple[TimeRange, ...]:

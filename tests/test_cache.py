@@ -19,8 +19,8 @@ from awa import create_app, query
 from awa.cache import UncacheableArgumentError, canonical, intercept, memo_key
 from awa.filters import Selection, TimeRange, parse_params
 from awa.settings import Settings
+from tests.builtstore import SimulatedStores
 from tests.redisserver import ROOT, RedisServer, free_port, start_redis
-from tests.storefactory import SimulatedStores
 
 
 def _sel(**raw: str) -> Selection:
@@ -29,7 +29,11 @@ def _sel(**raw: str) -> Selection:
 
 @pytest.fixture
 def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the event scans of the query layer (one per uncached histogram)."""
+    """Counts the event scans of the query layer (one per uncached histogram).
+
+    Only the store path calls ``iter_events``: the tests that count use the store folder
+    without the column sidecar (``fallback_settings``, ``sim_store_no_sidecar``).
+    """
     seen: list[int] = []
     real = query.iter_events
 
@@ -82,16 +86,17 @@ def test_key_is_the_parsed_filter_not_the_raw_text(tmp_path: Path) -> None:
     assert memo_key(query.select_events, key, a, 16) != k
 
 
-def test_two_spellings_share_one_cache_entry(store_settings: Settings, calls: list[int]) -> None:
-    app = create_app(replace(store_settings, cache_type="simple"))
-    key = query.store_key(store_settings.data_dir)
-    a = _sel(t="1986-039-0200:0400", L="3,8")
-    b = _sel(t="1986-02-08T02:00/1986-02-08T04:00", L="3.0 8")
+def test_two_spellings_share_one_cache_entry(fallback_settings: Settings, calls: list[int]) -> None:
+    app = create_app(replace(fallback_settings, cache_type="simple"))
+    key = query.store_key(fallback_settings.data_dir)
+    # 07-09 UT: the orbit crosses L 3-8 (it stays near L 9 at 02-04 UT)
+    a = _sel(t="1986-039-0700:0900", L="3,8")
+    b = _sel(t="1986-02-08T07:00/1986-02-08T09:00", L="3.0 8")
     with app.server.app_context():
         first = query.et_histogram(key, a, 16)
         again = query.et_histogram(key, b, bin_width=16, x_range=(0, 1023))
         assert len(calls) == 1
-        other = query.et_histogram(key, _sel(t="1986-039-0200:0400", L="3,9"), 16)
+        other = query.et_histogram(key, _sel(t="1986-039-0700:0900", L="3,9"), 16)
         assert len(calls) == 2
     np.testing.assert_array_equal(first.counts, again.counts)
     assert first.n_selected > 0
@@ -99,10 +104,10 @@ def test_two_spellings_share_one_cache_entry(store_settings: Settings, calls: li
 
 
 def test_filesystem_cache_is_shared_by_two_apps(
-    store_settings: Settings, calls: list[int], tmp_path: Path
+    fallback_settings: Settings, calls: list[int], tmp_path: Path
 ) -> None:
-    settings = replace(store_settings, cache_type="filesystem", cache_dir=tmp_path / "c")
-    key = query.store_key(store_settings.data_dir)
+    settings = replace(fallback_settings, cache_type="filesystem", cache_dir=tmp_path / "c")
+    key = query.store_key(fallback_settings.data_dir)
     sel = _sel(t="1986-039-0500:0700")
     with create_app(settings).server.app_context():
         first = query.mmq_histogram(key, sel, 0.05, 0.05, (0.5, 60.0), (0.5, 60.0))
@@ -114,11 +119,11 @@ def test_filesystem_cache_is_shared_by_two_apps(
 
 
 def test_an_unreachable_redis_costs_speed_not_the_answer(
-    store_settings: Settings, calls: list[int]
+    fallback_settings: Settings, calls: list[int]
 ) -> None:
     url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
-    app = create_app(replace(store_settings, cache_type="redis", redis_url=url))
-    key = query.store_key(store_settings.data_dir)
+    app = create_app(replace(fallback_settings, cache_type="redis", redis_url=url))
+    key = query.store_key(fallback_settings.data_dir)
     sel = _sel(t="1986-039-0200:0300")
     with app.server.app_context():
         hist = query.et_histogram(key, sel, 32)
@@ -170,12 +175,13 @@ print(json.dumps({"n": h.n_selected, "sum": float(h.counts.sum())}))
 
 @pytest.mark.redis
 def test_redis_cache_is_shared_by_apps_and_processes(
-    redis_server: RedisServer, sim_store: SimulatedStores, calls: list[int]
+    redis_server: RedisServer, sim_store_no_sidecar: SimulatedStores, calls: list[int]
 ) -> None:
-    settings = Settings(data_dir=sim_store.folder, cache_type="redis", redis_url=redis_server.url)
-    key = query.store_key(sim_store.folder)
+    folder = sim_store_no_sidecar.folder
+    settings = Settings(data_dir=folder, cache_type="redis", redis_url=redis_server.url)
+    key = query.store_key(folder)
     # another process fills the cache, spelling the filter its own way
-    env = dict(os.environ, AWA_DATA_DIR=str(sim_store.folder), AWA_REDIS_URL=redis_server.url)
+    env = dict(os.environ, AWA_DATA_DIR=str(folder), AWA_REDIS_URL=redis_server.url)
     env["PYTHONPATH"] = str(ROOT)
     out = subprocess.run(
         [sys.executable, "-c", _OTHER_PROCESS, "1986-02-08T01:00/1986-02-08T03:00", "2 to 10"],

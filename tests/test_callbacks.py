@@ -22,7 +22,7 @@ from awa.pages.controls import (
     write_controls,
 )
 from awa.settings import Settings
-from tests.storefactory import SimulatedStores
+from tests.builtstore import SimulatedStores
 
 IDS = [c.id for c in CONTROLS]
 

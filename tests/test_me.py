@@ -24,7 +24,7 @@ from awa.filters import FilterError, TimeRange, parse_query
 from awa.pages import me as me_page
 from awa.settings import Settings
 from data_build import simulate, stores
-from tests.storefactory import SimulatedStores
+from tests.builtstore import SimulatedStores
 
 BOXES = physics.me_boxes()
 SPECIES = physics.species_frame()

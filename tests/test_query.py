@@ -13,7 +13,7 @@ import pytest
 from awa import query
 from awa.chem import physics, schema
 from awa.filters import Selection, SweepLimit, TimeRange, parse_time_ranges
-from tests.storefactory import SimulatedStores
+from tests.builtstore import SimulatedStores
 
 DAY = parse_time_ranges("1986-039")  # 1986-02-08, the simulated day
 
@@ -98,7 +98,8 @@ SELECTIONS = {
     "dst-kp": Selection(times=DAY, dst_range=(-200.0, -60.0), kp_range=(1.0, 9.0)),
     "relations": Selection(times=DAY, sum_br_le_dcr=True, br2_le_tcr=True, rn_le_brn=True),
     "max-br": Selection(times=DAY, max_br0=25.0, max_br2=4.0),
-    "sweep": Selection(times=DAY, sweep=SweepLimit("FSR", 10_000.0, 10)),
+    # The built day's FSR at step 10 is 14-122 counts/spin: 80 marks a few sweeps as noisy.
+    "sweep": Selection(times=DAY, sweep=SweepLimit("FSR", 80.0, 10)),
     "sets": Selection(
         times=DAY, ssd_ids=(1, 3), pha_ranges=(0, 2), paps_levels=(4, 5), triples_only=True
     ),  # fmt: skip
@@ -108,11 +109,11 @@ SELECTIONS = {
 @pytest.mark.parametrize("name", sorted(SELECTIONS))
 @pytest.mark.parametrize("chunk", [1_000, 2_000_000])
 def test_et_histogram_matches_brute_force(
-    sim_store: SimulatedStores, name: str, chunk: int
+    any_store: SimulatedStores, name: str, chunk: int
 ) -> None:
     sel = SELECTIONS[name]
-    expected = brute_force(sim_store, sel)
-    key = query.store_key(sim_store.folder)
+    expected = brute_force(any_store, sel)
+    key = query.store_key(any_store.folder)
     hist = query.et_histogram(key, sel, 16, chunk_rows=chunk)
     assert hist.n_selected == len(expected)
     assert len(expected) > 0
@@ -129,10 +130,10 @@ def test_filters_actually_remove_events(sim_store: SimulatedStores) -> None:
         assert 0 < len(brute_force(sim_store, SELECTIONS[name])) < base, name
 
 
-def test_axis_ranges_count_events_inside(sim_store: SimulatedStores) -> None:
+def test_axis_ranges_count_events_inside(any_store: SimulatedStores) -> None:
     sel = SELECTIONS["default"]
-    expected = brute_force(sim_store, sel)
-    hist = query.et_histogram(query.store_key(sim_store.folder), sel, 8, (0, 255), (0, 127))
+    expected = brute_force(any_store, sel)
+    hist = query.et_histogram(query.store_key(any_store.folder), sel, 8, (0, 255), (0, 127))
     inside = (expected["TOF"] < 256) & (expected["Energy"] < 128)
     assert hist.n_selected == len(expected)
     assert hist.n_shown == int(inside.sum())
@@ -142,9 +143,9 @@ def test_axis_ranges_count_events_inside(sim_store: SimulatedStores) -> None:
 
 
 @pytest.mark.parametrize("normalise", [False, True])
-def test_mmq_histogram_matches_brute_force(sim_store: SimulatedStores, normalise: bool) -> None:
+def test_mmq_histogram_matches_brute_force(any_store: SimulatedStores, normalise: bool) -> None:
     sel = SELECTIONS["relations"]
-    expected = brute_force(sim_store, sel)
+    expected = brute_force(any_store, sel)
     phys = physics.convert_events(
         expected["Energy"], expected["TOF"], expected["Voltage_Step"], expected["PAPS_lvl"]
     )
@@ -154,7 +155,7 @@ def test_mmq_histogram_matches_brute_force(sim_store: SimulatedStores, normalise
     r = np.choose(rng, [expected[f"R{n}"].to_numpy() for n in range(3)]).astype(float)
     weights = np.where(r > 0, br / np.where(r > 0, r, 1), 0.0)
     hist = query.mmq_histogram(
-        query.store_key(sim_store.folder), sel, 0.05, 0.1, (0.5, 60.0), (0.5, 60.0), normalise,
+        query.store_key(any_store.folder), sel, 0.05, 0.1, (0.5, 60.0), (0.5, 60.0), normalise,
         chunk_rows=3_000,
     )  # fmt: skip
     ref, _, _ = np.histogram2d(
@@ -168,10 +169,10 @@ def test_mmq_histogram_matches_brute_force(sim_store: SimulatedStores, normalise
     assert np.allclose(np.diff(np.log10(hist.x_edges)), 0.05)
 
 
-def test_select_events_respects_the_limit(sim_store: SimulatedStores) -> None:
-    key = query.store_key(sim_store.folder)
+def test_select_events_respects_the_limit(any_store: SimulatedStores) -> None:
+    key = query.store_key(any_store.folder)
     sel = Selection(times=parse_time_ranges("1986-039-0200:0230"))
-    expected = brute_force(sim_store, sel)
+    expected = brute_force(any_store, sel)
     sample = query.select_events(key, sel, limit=100_000)
     assert sample.complete
     assert sample.n_selected == len(expected)
@@ -183,9 +184,9 @@ def test_select_events_respects_the_limit(sim_store: SimulatedStores) -> None:
     assert small.n_selected == len(expected)
 
 
-def test_row_ranges_bisect_like_pandas(sim_store: SimulatedStores) -> None:
-    table = query.get_table(sim_store.folder, schema.PHA_STORE)
-    times = sim_store.pha["SpinStartTime"].to_numpy()
+def test_row_ranges_bisect_like_pandas(any_store: SimulatedStores) -> None:
+    table = query.get_table(any_store.folder, schema.PHA_STORE)
+    times = any_store.pha["SpinStartTime"].to_numpy()
     for text in ("1986-039-0000:0001", "1986-039-123456:1300", "1986-038-2300:1986-039-0010",
                  "1986-040-0000:0100"):  # fmt: skip
         r = parse_time_ranges(text)[0]
@@ -194,18 +195,18 @@ def test_row_ranges_bisect_like_pandas(sim_store: SimulatedStores) -> None:
         assert query.row_ranges(table, (r,)) == ([(lo, hi)] if hi > lo else [])
 
 
-def test_timeline_values_and_decimation(sim_store: SimulatedStores) -> None:
-    key = query.store_key(sim_store.folder)
+def test_timeline_values_and_decimation(any_store: SimulatedStores) -> None:
+    key = query.store_key(any_store.folder)
     short = parse_time_ranges("1986-039-0100:0110")
     data = query.timeline(key, short, ("DCR", "R/BR", "L", "ME", "PAPS", "Dst"), points=2000)
-    rates = sim_store.rates.set_index("SpinStartTime").loc["1986-02-08 01:00":"1986-02-08 01:09:59"]
+    rates = any_store.rates.set_index("SpinStartTime").loc["1986-02-08 01:00":"1986-02-08 01:09:59"]
     np.testing.assert_array_equal(data["DCR"][0].values, rates["DCR"].to_numpy())
     assert [s.name for s in data["R/BR"]] == ["R0/BR0", "R1/BR1", "R2/BR2"]
     ratio = rates["R1"] / rates["BR1"]
     np.testing.assert_allclose(data["R/BR"][1].values, ratio.to_numpy())
-    hk = sim_store.hk.set_index("SpinStartTime").loc["1986-02-08 01:00":"1986-02-08 01:09:59"]
+    hk = any_store.hk.set_index("SpinStartTime").loc["1986-02-08 01:00":"1986-02-08 01:09:59"]
     np.testing.assert_allclose(data["PAPS"][0].values, physics.paps_kv(hk["PAPS_lvl"]))
-    me = sim_store.me.set_index("SpinStartTime").loc["1986-02-08 01:00":"1986-02-08 01:09:59"]
+    me = any_store.me.set_index("SpinStartTime").loc["1986-02-08 01:00":"1986-02-08 01:09:59"]
     # summed ME: the 491 boxes (ME0..ME490, spec section 6) of science cycles, NaN otherwise
     boxes = me[schema.ME_COLUMN_NAMES[: schema.N_ME_BOXES]].sum(axis=1).to_numpy()
     expected_me = np.where(me["CSHK"].to_numpy() == 0, boxes, np.nan)
@@ -213,27 +214,27 @@ def test_timeline_values_and_decimation(sim_store: SimulatedStores) -> None:
     # A whole day decimated to 400 points keeps the extremes.
     day = query.timeline(key, DAY, ("FSR",), points=400)["FSR"][0]
     assert len(day.values) <= 400
-    assert day.values.max() == sim_store.rates["FSR"].max()
-    assert day.values.min() == sim_store.rates["FSR"].min()
+    assert day.values.max() == any_store.rates["FSR"].max()
+    assert day.values.min() == any_store.rates["FSR"].min()
     assert np.all(np.diff(day.t_ns) > 0)
 
 
-def test_timeline_breaks_between_ranges(sim_store: SimulatedStores) -> None:
-    key = query.store_key(sim_store.folder)
+def test_timeline_breaks_between_ranges(any_store: SimulatedStores) -> None:
+    key = query.store_key(any_store.folder)
     two = parse_time_ranges("1986-039-0100:0105;1986-039-0200:0205")
     s = query.timeline(key, two, ("TCR",))["TCR"][0]
     assert np.isnan(s.values).sum() == 1
-    t = sim_store.rates["SpinStartTime"]
+    t = any_store.rates["SpinStartTime"]
     inside = t.between("1986-02-08 01:00", "1986-02-08 01:04:59") | t.between(
         "1986-02-08 02:00", "1986-02-08 02:04:59"
     )
     assert s.n_raw == int(inside.sum()) == len(s.values) - 1
 
 
-def test_storm_intervals(sim_store: SimulatedStores) -> None:
-    key = query.store_key(sim_store.folder)
+def test_storm_intervals(any_store: SimulatedStores) -> None:
+    key = query.store_key(any_store.folder)
     storms = query.storm_intervals(key, -100.0)
-    hk = sim_store.hk
+    hk = any_store.hk
     hourly = hk.groupby(hk["SpinStartTime"].dt.floor("h"))["Dst"].first()
     below = hourly[hourly <= -100]
     assert len(storms) == 1
@@ -242,13 +243,13 @@ def test_storm_intervals(sim_store: SimulatedStores) -> None:
     assert query.storm_intervals(key, -1000.0) == []
 
 
-def test_default_time_range_and_summary(sim_store: SimulatedStores) -> None:
-    assert query.default_time_range(sim_store.folder) == TimeRange(
+def test_default_time_range_and_summary(any_store: SimulatedStores) -> None:
+    assert query.default_time_range(any_store.folder) == TimeRange(
         datetime(1986, 2, 8), datetime(1986, 2, 9)
     )
-    summary = query.summarize(sim_store.folder)
+    summary = query.summarize(any_store.folder)
     assert summary.missing == ()
-    assert summary.rows[schema.PHA_STORE.filename] == len(sim_store.pha)
+    assert summary.rows[schema.PHA_STORE.filename] == len(any_store.pha)
 
 
 def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
@@ -257,15 +258,18 @@ def test_missing_store_is_a_clear_error(tmp_path: Path) -> None:
     assert len(query.summarize(tmp_path).missing) == len(schema.STORES)
 
 
-def test_too_large_selection_is_refused(sim_store: SimulatedStores) -> None:
+def test_too_large_selection_is_refused(sim_store_no_sidecar: SimulatedStores) -> None:
+    # The store path only: the sidecar path streams and has no row limit
+    # (test_columns.test_fast_path_skips_the_row_limit_and_reads_only_selected_spins).
     with pytest.raises(query.SelectionTooLargeError, match="shorter time range"):
-        query.et_histogram(query.store_key(sim_store.folder), Selection(times=DAY), 8,
+        query.et_histogram(query.store_key(sim_store_no_sidecar.folder), Selection(times=DAY), 8,
                            max_rows=1000)  # fmt: skip
 
 
 def test_store_key_changes_when_a_store_is_rewritten(
     sim_store: SimulatedStores, tmp_path: Path
 ) -> None:
+    # storefactory: a store rewritten in place with other rows, which a build never does.
     from tests.storefactory import write_store
 
     write_store(tmp_path, schema.HK_STORE, sim_store.hk)
@@ -279,18 +283,13 @@ def test_store_key_changes_when_a_store_is_rewritten(
 def test_row_ranges_use_the_hour_index_when_present(
     sim_store: SimulatedStores, tmp_path: Path
 ) -> None:
-    import tables
-
-    from awa.chem import hour_index
+    # storefactory: a PHA store without the hour index, which the build always writes.
     from tests.storefactory import write_store
 
-    path = write_store(tmp_path, schema.PHA_STORE, sim_store.pha)
-    with tables.open_file(str(path), mode="a") as h5:
-        table = h5.get_node(f"/{schema.PHA_STORE.key}/table")
-        hour_index.write_hour_index(h5, hour_index.scan_hour_index(table), int(table.nrows))
-    indexed = query.get_table(tmp_path, schema.PHA_STORE)
+    write_store(tmp_path, schema.PHA_STORE, sim_store.pha)
+    indexed = query.get_table(sim_store.folder, schema.PHA_STORE)
     assert query.hour_index(indexed) is not None
-    plain = query.get_table(sim_store.folder, schema.PHA_STORE)
+    plain = query.get_table(tmp_path, schema.PHA_STORE)
     assert query.hour_index(plain) is None
     texts = (
         "1986-039-0000:0001", "1986-039-123456:1300", "", "1986-038-2300:1986-039-0010",
@@ -301,10 +300,10 @@ def test_row_ranges_use_the_hour_index_when_present(
         assert query.row_ranges(indexed, times) == query.row_ranges(plain, times)
 
 
-def test_me_totals_match_brute_force(sim_store: SimulatedStores) -> None:
+def test_me_totals_match_brute_force(any_store: SimulatedStores) -> None:
     times = parse_time_ranges("1986-039-0300:1500")
-    totals = query.me_totals(query.store_key(sim_store.folder), times, (4.0, 8.0), chunk_rows=37)
-    me = sim_store.me
+    totals = query.me_totals(query.store_key(any_store.folder), times, (4.0, 8.0), chunk_rows=37)
+    me = any_store.me
     keep = (
         me["SpinStartTime"].between("1986-02-08 03:00", "1986-02-08 14:59:59")
         & (me["CSHK"] == 0)
@@ -315,9 +314,9 @@ def test_me_totals_match_brute_force(sim_store: SimulatedStores) -> None:
     assert totals.n_cycles == int(keep.sum()) > 0
 
 
-def test_me_timeline_sums_the_491_boxes_of_science_cycles(sim_store: SimulatedStores) -> None:
-    me = sim_store.frames[schema.ME_STORE.key]
-    table = query.get_table(sim_store.folder, schema.ME_STORE)
+def test_me_timeline_sums_the_491_boxes_of_science_cycles(any_store: SimulatedStores) -> None:
+    me = any_store.frames[schema.ME_STORE.key]
+    table = query.get_table(any_store.folder, schema.ME_STORE)
     got = query.read_timeline_column(table, 0, table.nrows, "ME_sum", chunk_bytes=50_000)
     boxes = me[[f"ME{i}" for i in range(schema.N_ME_BOXES)]].to_numpy().sum(axis=1)
     expected = np.where(me["CSHK"].to_numpy() == 0, boxes, np.nan)

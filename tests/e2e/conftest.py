@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.storefactory import SimulatedStores, make_stores
+from tests.builtstore import SimulatedStores
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -30,12 +30,6 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
-
-
-@pytest.fixture(scope="session")
-def e2e_store(tmp_path_factory: pytest.TempPathFactory) -> SimulatedStores:
-    """A simulated day for the served app."""
-    return make_stores(tmp_path_factory.mktemp("e2e_stores"), days=1.0, seed=3)
 
 
 @contextlib.contextmanager
@@ -81,9 +75,9 @@ def serve(data_dir: Path, log_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def served(e2e_store: SimulatedStores, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app over the simulated day, on a free 127.0.0.1 port; yields its base URL."""
-    with serve(e2e_store.folder, tmp_path_factory.mktemp("server")) as base:
+def served(sim_store: SimulatedStores, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app over the built day (``sim_store``), on a free 127.0.0.1 port; yields its URL."""
+    with serve(sim_store.folder, tmp_path_factory.mktemp("server")) as base:
         yield base
 
 

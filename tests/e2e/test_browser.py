@@ -11,7 +11,7 @@ import pytest
 
 from awa import query
 from awa.filters import Selection, parse_time_ranges
-from tests.storefactory import SimulatedStores
+from tests.builtstore import SimulatedStores
 
 pytestmark = pytest.mark.e2e
 
@@ -47,7 +47,7 @@ def expected_count(store: SimulatedStores, time_text: str) -> int:
 
 
 def test_set_time_range_counts_and_shared_url(
-    browser: Any, served: str, e2e_store: SimulatedStores, shots: Path
+    browser: Any, served: str, sim_store: SimulatedStores, shots: Path
 ) -> None:
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     page.goto(served + "/")
@@ -62,7 +62,7 @@ def test_set_time_range_counts_and_shared_url(
         timeout=30_000,
     )
     assert "t=1986-039-0300:1986-039-0900" in page.url
-    n_expected = expected_count(e2e_store, "1986-039-0300:0900")
+    n_expected = expected_count(sim_store, "1986-039-0300:0900")
     shown, selected = caption_counts(page, "#et-caption")
     assert selected == n_expected > 0
     assert shown == selected
