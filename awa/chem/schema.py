@@ -25,6 +25,9 @@ EVENTS_PER_SPIN = 86
 WORDS_PER_EVENT = 5
 N_ME = 512
 N_ME_BOXES = 491
+#: The TOF channel that is an on-board artefact (spec section 2); such events are kept and
+#: filtered out by the queries.
+TOF_ARTEFACT = 1019
 
 #: Bit pattern 0x00100000 as float32: the archive's L fill value. Any L < 1 is missing.
 L_FILL = np.frombuffer(np.uint32(0x00100000).tobytes(), dtype=np.float32)[0]
