@@ -9,9 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from awa.chem import physics
-from awa.chem.schema import (
-    EVENTS_PER_SPIN,
-)
+from awa.chem.schema import EVENTS_PER_SPIN
 
 __all__ = ["CALIBRATION", "PAPS_OFF_LEVEL", "SPECIES_NAMES", "SimConfig", "SimulationError"]
 
