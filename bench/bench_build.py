@@ -18,7 +18,7 @@ from pathlib import Path
 
 from awa.chem import schema
 from data_build import indices, stores
-from data_build.cli import simulate_days
+from data_build.simulate import simulate_days
 
 
 def main() -> None:

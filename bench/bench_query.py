@@ -51,7 +51,7 @@ def ensure_store(folder: Path, days: int = DAYS, workers: int = 2) -> None:
     if all((folder / s.filename).exists() for s in schema.STORES):
         return
     from data_build import indices, stores
-    from data_build.cli import simulate_days
+    from data_build.simulate import simulate_days
 
     fits_dir = folder.parent / "fits"
     fits_dir.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,8 @@ Subcommands::
     awa-build demo [--out ./awa_data]
 
 Every user error ends with a one-line message and exit status 2; a build or verify that found
-bad files exits 1.
+bad files exits 1.  What the build takes from the environment (``AWA_DST_FILE``,
+``AWA_KP_FILE``) is read once into :class:`data_build.settings.BuildSettings`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from awa.chem import days
+from data_build.settings import BuildSettings
 
 DEMO_START = dt.date(1986, 2, 5)
 DEMO_DAYS = 10
@@ -32,17 +36,10 @@ class UsageError(Exception):
 
 
 def parse_day(text: str) -> dt.date:
-    """A UT day as ``YYYY-MM-DD`` or the day-of-year form ``YYYY-DDD``."""
-    t = text.strip()
+    """A UT day as ``YYYY-MM-DD`` or the day-of-year form ``YYYY-DDD`` (:mod:`awa.chem.days`)."""
     try:
-        if len(t) == 8 and t[4] == "-":
-            year, doy = int(t[:4]), int(t[5:])
-            day = dt.date(year, 1, 1) + dt.timedelta(days=doy - 1)
-            if day.year != year or doy < 1:
-                raise ValueError
-            return day
-        return dt.date.fromisoformat(t)
-    except ValueError:
+        return days.parse_day(text)
+    except days.DayError:
         raise UsageError(
             f"not a day: {text!r}; use YYYY-MM-DD (1986-02-05) or YYYY-DDD (1986-036)"
         ) from None
@@ -132,38 +129,9 @@ def _load_indices(
     return dst, kp, sources
 
 
-def _simulate_one(day: dt.date, out: Path, seed: int) -> list[Path]:
-    from data_build import simulate
+def cmd_simulate(args: argparse.Namespace, settings: BuildSettings) -> int:
+    from data_build.simulate import simulate_days
 
-    return simulate.simulate(day, 1, out, seed=seed)
-
-
-def simulate_days(start: dt.date, days: int, out: Path, seed: int, workers: int) -> list[Path]:
-    """Simulate ``days`` UT days from ``start`` with ``workers`` processes (one day per task).
-
-    Each day's random stream depends only on (seed, day), so the files are the same whatever
-    the number of workers.
-    """
-    from concurrent.futures import ProcessPoolExecutor
-
-    dates = [start + dt.timedelta(days=i) for i in range(days)]
-    paths: list[Path] = []
-    t0 = time.perf_counter()
-    if workers <= 1:
-        results = (_simulate_one(d, out, seed) for d in dates)
-        for i, got in enumerate(results, start=1):
-            paths.extend(got)
-            print(f"[{i}/{days} days simulated] {time.perf_counter() - t0:.1f} s")
-        return paths
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_simulate_one, d, out, seed) for d in dates]
-        for i, fut in enumerate(futures, start=1):
-            paths.extend(fut.result())
-            print(f"[{i}/{days} days simulated] {time.perf_counter() - t0:.1f} s")
-    return paths
-
-
-def cmd_simulate(args: argparse.Namespace) -> int:
     start = parse_day(args.start)
     t0 = time.perf_counter()
     paths = simulate_days(start, args.days, args.out, args.seed, args.workers)
@@ -205,13 +173,20 @@ def _build(
     return 1 if result.failures else 0
 
 
-def cmd_build(args: argparse.Namespace) -> int:
+def cmd_build(args: argparse.Namespace, settings: BuildSettings) -> int:
     return _build(
-        args.fits, args.out, args.dst, args.kp, args.workers, args.no_kp, args.bad_periods
+        args.fits,
+        args.out,
+        args.dst,
+        args.kp,
+        args.workers,
+        no_kp=args.no_kp,
+        bad_periods=args.bad_periods,
+        allow_failures=args.allow_failures,
     )
 
 
-def cmd_verify(args: argparse.Namespace) -> int:
+def cmd_verify(args: argparse.Namespace, settings: BuildSettings) -> int:
     from data_build import stores, verify
 
     paths = stores.find_fits(args.fits)
@@ -236,7 +211,7 @@ def _atlas(data: Path, out: Path, workers: int, days: list[dt.date] | None = Non
     return 0
 
 
-def cmd_atlas(args: argparse.Namespace) -> int:
+def cmd_atlas(args: argparse.Namespace, settings: BuildSettings) -> int:
     days = None
     if args.start is not None:
         first = parse_day(args.start)
@@ -246,9 +221,10 @@ def cmd_atlas(args: argparse.Namespace) -> int:
     return _atlas(args.data, args.out, args.workers, days)
 
 
-def cmd_demo(args: argparse.Namespace) -> int:
+def cmd_demo(args: argparse.Namespace, settings: BuildSettings) -> int:
     from awa.chem import schema
     from data_build import indices
+    from data_build.simulate import simulate_days
 
     out: Path = args.out
     wanted = [s.filename for s in schema.STORES] + [schema.COVERAGE_FILE, schema.COLUMNS_FILE]
@@ -259,9 +235,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     fits_dir.mkdir(parents=True, exist_ok=True)
     print(f"simulating {args.days} days from {DEMO_START} into {fits_dir}")
     simulate_days(DEMO_START, args.days, fits_dir, args.seed, args.workers)
-    dst_env = os.environ.get("AWA_DST_FILE")
-    kp_env = os.environ.get("AWA_KP_FILE")
-    dst_path = Path(dst_env) if dst_env else None
+    dst_path = settings.dst_file
     if dst_path is None:
         years = sorted({DEMO_START.year})
         try:
@@ -270,13 +244,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"downloaded Dst: {dst_path}")
         except indices.IndexDownloadError as exc:
             print(f"no Dst: {exc}; building without Dst (set AWA_DST_FILE to a WDC Dst file)")
-    kp_paths = [Path(p) for p in kp_env.split(os.pathsep) if p] if kp_env else None
-    status = _build(fits_dir, out, dst_path, kp_paths, args.workers)
+    status = _build(fits_dir, out, dst_path, settings.kp_paths, args.workers)
     _atlas(out, out / "atlas", args.workers)
     return status
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[argparse.Namespace, BuildSettings], int]] = {
     "simulate": cmd_simulate,
     "build": cmd_build,
     "verify": cmd_verify,
@@ -285,13 +258,18 @@ COMMANDS = {
 }
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``awa-build``."""
+def main(argv: Sequence[str] | None = None, settings: BuildSettings | None = None) -> int:
+    """Entry point of ``awa-build``.
+
+    ``settings`` defaults to :class:`BuildSettings` read from the environment, once.
+    """
     args = _parser().parse_args(argv)
     from data_build import atlas, indices, stores
 
+    if settings is None:
+        settings = BuildSettings()
     try:
-        return COMMANDS[args.command](args)
+        return COMMANDS[args.command](args, settings)
     except (
         UsageError,
         stores.BuildError,

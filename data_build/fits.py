@@ -5,7 +5,7 @@ Two layers, kept apart:
 - :func:`read_day` opens a path (gzip-compressed or plain FITS), reads it fully into memory
   and hands the in-memory :class:`astropy.io.fits.HDUList` to :func:`parse_hdus`.
 - :func:`parse_hdus` is pure: it validates the four binary-table extensions described in
-  :mod:`data_build.layout` and turns them into a :class:`DayData` (spins, cycles, matrix
+  :mod:`data_build.fits_layout` and turns them into a :class:`DayData` (spins, cycles, matrix
   elements, events), with every quirk of the archive handled and counted in :class:`Quirks`.
 
 Every problem that makes a file unusable raises one :class:`BadFileError` naming the file and
@@ -21,7 +21,6 @@ import io
 import os
 import warnings
 import zlib
-from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +35,20 @@ from awa.chem.schema import (
     EVENTS_PER_SPIN,
     N_ME,
     SPINS_PER_CYCLE,
+    TOF_ARTEFACT,
     WORDS_PER_EVENT,
 )
-from data_build.layout import (
+from data_build.fits_day import (
+    CYCLE_COLUMNS,
+    EVENT_COLUMNS,
+    REQUIRED_COLUMNS,
+    SPIN_COLUMNS,
+    VALID_PAPS_LEVELS,
+    BadFileError,
+    DayData,
+    Quirks,
+)
+from data_build.fits_layout import (
     DR_ORDER,
     HDU_HK,
     HDU_ME,
@@ -59,62 +69,10 @@ __all__ = [
     "SPIN_COLUMNS",
     "CYCLE_COLUMNS",
     "EVENT_COLUMNS",
+    "TOF_ARTEFACT",
+    "VALID_PAPS_LEVELS",
 ]
 
-#: Columns of each extension the reader needs (``SCHK`` raw status bytes are not used).
-REQUIRED_COLUMNS: dict[int, tuple[str, ...]] = {
-    spec.index: tuple(name for name in spec.columns if name != "SCHK") for spec in HDUS
-}
-
-#: Output columns and dtypes of :attr:`DayData.spins`.
-SPIN_COLUMNS: dict[str, str] = {
-    "TT": "int64",
-    "SpinStartTime": "datetime64[ns]",
-    "clipped": "bool",
-    "L": "float32",
-    "Voltage_Step": "int8",
-    "Period_Cntr": "int16",
-    "FSR": "int32",
-    "DCR": "int32",
-    "TCR": "int32",
-    "SSD": "int32",
-    "BR0": "int32",
-    "BR1": "int32",
-    "BR2": "int32",
-    "R0": "int16",
-    "R1": "int16",
-    "R2": "int16",
-    "cycle": "int32",
-    "duplicate": "bool",
-    "out_of_order": "bool",
-    "rate_ok": "bool",
-}
-
-#: Output columns and dtypes of :attr:`DayData.cycles`.
-CYCLE_COLUMNS: dict[str, str] = {
-    "ST": "int64",
-    "CycleStartTime": "datetime64[ns]",
-    "MAGLAT": "float32",
-    "MAGLON": "float32",
-    "MLTH": "float32",
-    "CSHK": "int16",
-    "DPU_Mode": "int8",
-    "TAC_Slope": "int8",
-    "PHA_Priority": "int16",
-    "PAPS_lvl": "int8",
-}
-
-#: Output columns and dtypes of :attr:`DayData.events`.
-EVENT_COLUMNS: dict[str, str] = {
-    "spin": "int32",
-    "Energy": "int16",
-    "TOF": "int16",
-    "Sector": "int8",
-    "SSDID": "int8",
-    "Range": "int8",
-}
-
-#: HK column -> output column.
 _HK_NAMES = {
     "CSHK": "CSHK",
     "DPUMHK": "DPU_Mode",
@@ -126,114 +84,6 @@ _HK_NAMES = {
 _EPOCH_NS = EPOCH.to_datetime64().astype("datetime64[ns]")
 _GZIP_MAGIC = b"\x1f\x8b"
 _FITS_MAGIC = b"SIMPLE  ="
-#: The TOF channel that is an on-board artefact (spec section 2).
-TOF_ARTEFACT = 1019
-#: Valid PAPS levels (spec section 2); other levels have no post-acceleration voltage.
-VALID_PAPS_LEVELS = (1, 2, 3, 4, 5, 6)
-
-
-class BadFileError(Exception):
-    """A daily FITS file that cannot be used.
-
-    Parameters
-    ----------
-    path : str
-        The file (or ``"<memory>"`` for an in-memory HDU list).
-    reason : str
-        What is wrong, in words.
-    """
-
-    def __init__(self, path: str, reason: str) -> None:
-        super().__init__(path, reason)
-        self.path = path
-        self.reason = reason
-
-    def __str__(self) -> str:
-        return f"{os.path.basename(self.path)}: {self.reason}"
-
-
-@dataclass
-class Quirks:
-    """What the reader met in one file and how often (counts; spec section 2).
-
-    Attributes
-    ----------
-    n_spins, n_cycles, n_events
-        Rows of HDU 4, rows of HDU 1-3, non-empty PHA slots.
-    clipped_times
-        Spins whose whole-second ``TT`` is <= 0 or >= 1990-01-01 (not real observations).
-    l_fill
-        Spins whose L is missing (fill 0x00100000, anything below 1, or NaN).
-    duplicate_spins
-        Non-clipped spins whose ``TT`` equals that of an earlier non-clipped spin.
-    out_of_order_spins
-        Non-clipped, non-duplicate spins earlier than some earlier row's ``TT``.
-    calibration_cycles
-        Cycles with ``CSHK != 0``.
-    empty_pha_slots
-        PHA slots whose five words are all zero (dropped).
-    rate_violations
-        Spins breaking R_n <= BR_n, BR0 + BR1 + BR2 <= DCR or BR2 <= TCR.
-    tof_1019, ssdid_invalid, range3
-        Events with TOF channel 1019, SSDID not in 1-3, Range == 3 (kept, filtered later).
-    invalid_paps
-        Cycles whose PAPS level is not 1-6 (no valid post-acceleration voltage).
-    """
-
-    n_spins: int = 0
-    n_cycles: int = 0
-    n_events: int = 0
-    clipped_times: int = 0
-    l_fill: int = 0
-    duplicate_spins: int = 0
-    out_of_order_spins: int = 0
-    calibration_cycles: int = 0
-    empty_pha_slots: int = 0
-    rate_violations: int = 0
-    tof_1019: int = 0
-    ssdid_invalid: int = 0
-    range3: int = 0
-    invalid_paps: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        """All counters by name, as plain ``int``."""
-        return {f.name: int(getattr(self, f.name)) for f in fields(self)}
-
-    def __add__(self, other: Quirks) -> Quirks:
-        if not isinstance(other, Quirks):
-            return NotImplemented
-        return Quirks(
-            **{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)}
-        )
-
-
-@dataclass
-class DayData:
-    """The content of one daily file, typed (columns: :data:`SPIN_COLUMNS`, etc.).
-
-    Attributes
-    ----------
-    source : str
-        File basename (``"<memory>"`` when parsed from memory).
-    spins : pandas.DataFrame
-        One row per spin in file order; row ``i`` belongs to cycle ``i // 32``.
-    cycles : pandas.DataFrame
-        One row per cycle in file order.
-    me : numpy.ndarray
-        Matrix-element counts, shape (n_cycles, 512), int32, counts per cycle.
-    events : pandas.DataFrame
-        One row per non-empty PHA slot, ordered by (spin row, slot); ``spin`` is the spin row.
-    quirks : Quirks
-        Counts of everything unusual the reader met.
-    """
-
-    source: str
-    spins: pd.DataFrame
-    cycles: pd.DataFrame
-    me: npt.NDArray[np.int32]
-    events: pd.DataFrame
-    quirks: Quirks
-
 
 # ---------------------------------------------------------------------------------------
 # Conversions (vectorised)
@@ -390,7 +240,7 @@ def parse_hdus(hdul: fits.HDUList, source: str = "<memory>") -> DayData:
     ----------
     hdul : astropy.io.fits.HDUList
         Primary HDU plus at least four binary-table extensions in the layout of
-        :mod:`data_build.layout` (orbit, housekeeping, matrix elements, spins).
+        :mod:`data_build.fits_layout` (orbit, housekeeping, matrix elements, spins).
     source : str
         Name used in :attr:`DayData.source` and in error messages (a path or basename).
 
@@ -415,8 +265,8 @@ def parse_hdus(hdul: fits.HDUList, source: str = "<memory>") -> DayData:
     1990-01-01 are "clipped" (datetime clipped to those limits, flagged, counted).  Duplicate
     and out-of-order flags consider non-clipped spins only.  L below 1 (the 0x00100000 fill)
     becomes NaN.  ``DR`` order is FSR, DCR, TCR, SSD; ``SBR`` is (3 ranges, 32 sectors)
-    range-major.  PHA slots whose five words are all zero are dropped and counted; TOF 1019,
-    SSDID outside 1-3 and Range 3 events are kept and counted.
+    range-major.  PHA slots whose five words are all zero are dropped and counted; TOF artefact
+    (``TOF_ARTEFACT``), SSDID outside 1-3 and Range 3 events are kept and counted.
     """
     name = os.path.basename(source)
     if len(hdul) < 1 + len(HDUS):

@@ -9,7 +9,6 @@ is bad.  One bad file never stops the run.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -19,10 +18,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from awa.chem import days
+from awa.chem.schema import TOF_ARTEFACT
 from data_build.fits import BadFileError, DayData, Quirks, read_day
-from data_build.layout import FILENAME_RE
 
 __all__ = [
+    "named_day",
     "GOOD",
     "WARNINGS",
     "BAD",
@@ -170,14 +171,12 @@ def find_blocks(spins: pd.DataFrame, max_gap_s: int = MAX_GAP_SECONDS) -> list[T
     ]
 
 
-def _day_from_name(name: str) -> str:
-    match = FILENAME_RE.match(name)
-    if match is None:
+def named_day(name: str) -> str:
+    """ISO day named by an archive file name, or "" (not that form, or no such day)."""
+    try:
+        return days.day_of_file(name).isoformat()
+    except days.DayError:
         return ""
-    year, doy = int(match["year"]), int(match["doy"])
-    if not 1 <= doy <= (366 if year % 4 == 0 else 365):
-        return ""
-    return (dt.date(year, 1, 1) + dt.timedelta(days=doy - 1)).isoformat()
 
 
 def verify_day(day: DayData, path: str | None = None) -> FileReport:
@@ -202,7 +201,7 @@ def verify_day(day: DayData, path: str | None = None) -> FileReport:
     warnings = [f"{counts[key]} {label}" for key, label in WARNING_COUNTERS.items() if counts[key]]
     if quirks.n_spins == 0:
         warnings.insert(0, "no spins")
-    day_iso = _day_from_name(day.source)
+    day_iso = named_day(day.source)
     if not day_iso and blocks:
         day_iso = blocks[0].start.date().isoformat()
     return FileReport(
@@ -219,13 +218,18 @@ def verify_day(day: DayData, path: str | None = None) -> FileReport:
 def verify_file(path: str | os.PathLike[str]) -> FileReport:
     """Read and verify one file; an unreadable file gives status :data:`BAD` with the reason."""
     name = os.path.basename(os.fspath(path))
+    if days.is_day_file(name):
+        try:
+            days.day_of_file(name)
+        except days.DayError as exc:
+            return FileReport(str(path), name, BAD, reason=exc.reason)
     try:
         day = read_day(path)
     except BadFileError as exc:
-        return FileReport(str(path), name, BAD, reason=exc.reason, day=_day_from_name(name))
+        return FileReport(str(path), name, BAD, reason=exc.reason, day=named_day(name))
     except Exception as exc:  # one broken file must never stop the run
         reason = f"unexpected {type(exc).__name__}: {exc}"
-        return FileReport(str(path), name, BAD, reason=reason, day=_day_from_name(name))
+        return FileReport(str(path), name, BAD, reason=reason, day=named_day(name))
     return verify_day(day, path=str(path))
 
 
@@ -265,8 +269,8 @@ def format_report(report: VerifyReport) -> str:
             f"  rate violations {q.rate_violations}"
         )
         lines.append(
-            f"  TOF 1019 {q.tof_1019}  SSDID invalid {q.ssdid_invalid}  Range 3 {q.range3}"
-            f"  invalid PAPS cycles {q.invalid_paps}"
+            f"  TOF {TOF_ARTEFACT} {q.tof_1019}  SSDID invalid {q.ssdid_invalid}"
+            f"  Range 3 {q.range3}  invalid PAPS cycles {q.invalid_paps}"
         )
         lines.append(f"  time blocks: {len(f.blocks)}")
         for b in f.blocks:

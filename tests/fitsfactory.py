@@ -1,4 +1,4 @@
-"""Build small daily CHEM FITS files in memory, in the layout of ``data_build.layout``.
+"""Build small daily CHEM FITS files in memory, in the layout of ``data_build.fits_layout``.
 
 Tests start from :func:`default_columns` (a flat ``{column: array}`` dict for a few
 well-formed cycles), change whatever quirk they need, and turn the dict into an
@@ -19,7 +19,7 @@ import numpy.typing as npt
 from astropy.io import fits
 
 from awa.chem.schema import EPOCH, EVENTS_PER_SPIN, SPINS_PER_CYCLE
-from data_build.layout import HDUS
+from data_build.fits_layout import HDUS
 
 #: FITS format letter -> numpy dtype used to write the column.
 FORMAT_DTYPES = {

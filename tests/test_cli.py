@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -132,3 +133,137 @@ def test_demo_offline_builds_without_dst_and_says_so(
     # a second run keeps the stores
     assert cli.main(["demo", "--out", str(out), "--days", "1"]) == 0
     assert "already" in capsys.readouterr().out
+
+
+def _build_args(fits_dir: Path, out: Path, *extra: str) -> list[str]:
+    return [
+        "build",
+        "--fits",
+        str(fits_dir),
+        "--out",
+        str(out),
+        "--no-kp",
+        "--workers",
+        "1",
+        *extra,
+    ]
+
+
+def test_allow_failures_reaches_the_build(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Field case 04: a file the stores were built from is damaged, then rebuilt with the flag."""
+    from data_build import simulate
+
+    fits_dir, out = tmp_path / "fits", tmp_path / "stores"
+    short = simulate.SimConfig(hours=1.0)
+    simulate.simulate(dt.date(1986, 2, 9), 2, fits_dir, seed=3, config=short)
+    assert cli.main(_build_args(fits_dir, out)) == 0
+    damaged = fits_dir / "1986_041.fits.gz"
+    data = damaged.read_bytes()
+    damaged.write_bytes(data[: len(data) // 2])
+    capsys.readouterr()
+
+    # without the flag: refused, the stores keep both days
+    assert cli.main(_build_args(fits_dir, out)) == 2
+    assert "rebuild with --allow-failures" in capsys.readouterr().err
+
+    def days_in_stores() -> set[dt.date]:
+        rates = pd.read_hdf(out / schema.RATES_STORE.filename, schema.RATES_STORE.key)
+        assert isinstance(rates, pd.DataFrame)
+        return set(rates["SpinStartTime"].dt.date)
+
+    assert days_in_stores() == {dt.date(1986, 2, 9), dt.date(1986, 2, 10)}
+
+    # with the flag: rebuilt from the readable file, the failed one listed, exit status 1
+    assert cli.main(_build_args(fits_dir, out, "--allow-failures")) == 1
+    text = capsys.readouterr()
+    assert "FAILED 1986_041.fits.gz: truncated gzip" in text.out
+    assert "current stores hold data of files that now fail" not in text.err
+    assert days_in_stores() == {dt.date(1986, 2, 9)}
+
+
+def test_build_refuses_a_file_named_for_no_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fits_dir = tmp_path / "fits"
+    fits_dir.mkdir()
+    _good_file(fits_dir)
+    _good_file(fits_dir, "1986_400.fits.gz")
+    out = tmp_path / "o"
+    assert cli.main(_build_args(fits_dir, out)) == 1
+    assert "FAILED 1986_400.fits.gz: file name names no day: day of year 400" in (
+        capsys.readouterr().out
+    )
+    coverage = json.loads((out / schema.COVERAGE_FILE).read_text())
+    assert [(d["file"], d["date"]) for d in coverage["days"]] == [
+        ("1986_400.fits.gz", ""),
+        ("1986_040.fits.gz", "1986-02-09"),
+    ]
+
+
+def test_build_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from data_build.settings import BuildSettings
+
+    monkeypatch.setenv("AWA_DST_FILE", "/x/dst.wdc")
+    monkeypatch.setenv("AWA_KP_FILE", os.pathsep.join(["/x/kp1.txt", "", "/x/kp2.txt"]))
+    monkeypatch.setenv("AWA_DATA_DIR", "/not/the/build/s")  # the app's: ignored here
+    settings = BuildSettings()
+    assert settings.dst_file == Path("/x/dst.wdc")
+    assert settings.kp_paths == [Path("/x/kp1.txt"), Path("/x/kp2.txt")]
+    # the Makefile exports empty values when the shared index files are absent
+    monkeypatch.setenv("AWA_DST_FILE", "")
+    monkeypatch.setenv("AWA_KP_FILE", "")
+    assert BuildSettings().dst_file is None
+    assert BuildSettings().kp_paths is None
+    monkeypatch.delenv("AWA_DST_FILE")
+    monkeypatch.delenv("AWA_KP_FILE")
+    assert BuildSettings() == BuildSettings(dst_file=None, kp_file="")
+
+
+def test_demo_takes_index_files_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from data_build import simulate
+    from data_build.settings import BuildSettings
+
+    built: list[tuple[object, object]] = []
+
+    def fake_build(_fits: Path, _out: Path, dst: object, kp: object, _workers: int) -> int:
+        built.append((dst, kp))
+        return 0
+
+    def no_download(*_a: object, **_k: object) -> list[Path]:
+        raise AssertionError("the demo must not download Dst when a Dst file is set")
+
+    monkeypatch.setattr(simulate, "simulate_days", lambda *_a, **_k: [])
+    monkeypatch.setattr(indices, "download_dst", no_download)
+    monkeypatch.setattr(cli, "_build", fake_build)
+    monkeypatch.setattr(cli, "_atlas", lambda *_a, **_k: 0)
+    monkeypatch.setenv("AWA_DST_FILE", "/x/dst.wdc")
+    monkeypatch.setenv("AWA_KP_FILE", "/x/kp.txt")
+    demo = ["demo", "--out", str(tmp_path), "--days", "1", "--force"]
+    assert cli.main(demo) == 0
+    assert built == [(Path("/x/dst.wdc"), [Path("/x/kp.txt")])]
+    # settings given to main are used as they are; the environment is not read again
+    assert cli.main(demo, BuildSettings(dst_file=Path("/y/dst.wdc"), kp_file="")) == 0
+    assert built[1] == (Path("/y/dst.wdc"), None)
+
+
+def test_the_build_reads_no_environment_and_no_app_settings() -> None:
+    root = Path(__file__).resolve().parents[1] / "data_build"
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        assert "os.environ" not in text, path
+        assert "getenv" not in text, path
+    code = (
+        "import sys; import data_build.cli, data_build.stores, data_build.simulate, "
+        "data_build.indices, data_build.atlas, data_build.verify, data_build.settings; "
+        "print(sorted(m for m in sys.modules if m.startswith('awa.') "
+        "and not m.startswith('awa.chem')))"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

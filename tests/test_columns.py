@@ -228,7 +228,7 @@ def test_sweep_filter_near_segment_edges(fast_store: SimulatedStores) -> None:
 
 
 def test_empty_stores_give_an_empty_sidecar(tmp_path: Path) -> None:
-    from data_build.stores import _write_empty
+    from data_build.stores.writer import _write_empty
 
     for spec in (schema.PHA_STORE, schema.RATES_STORE):
         _write_empty(tmp_path / spec.filename, spec)

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from data_build import indices as ix
+from data_build.indices import celestrak, wdc
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "indices"
 SHARED_INDICES = Path(__file__).resolve().parents[2] / "shared" / "data" / "indices"
@@ -221,7 +222,7 @@ def test_wdc_blank_lines_keep_line_numbers() -> None:
 
 def test_fixed_width_ints() -> None:
     fields = np.frombuffer(b"  -5 123-589   0 - 5    12 3 +7 ", dtype=np.uint8).reshape(8, 4)
-    values, ok = ix._fixed_width_ints(fields)
+    values, ok = wdc._fixed_width_ints(fields)
     assert ok.tolist() == [True, True, True, True, False, False, False, False]
     assert values[:4].tolist() == [-5, 123, -589, 0]
 
@@ -308,7 +309,7 @@ def test_read_dst_none_and_read_kp_none() -> None:
 
 
 def test_celestrak_kp_february_1986_without_warning() -> None:
-    ix._celestrak_kp_all.cache_clear()
+    celestrak._celestrak_kp_all.cache_clear()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         kp = ix.read_celestrak_kp("1986-02-09", "1986-02-10")
@@ -419,28 +420,31 @@ def test_merge_rejects_bad_input() -> None:
 
 
 def test_storm_intervals_synthetic() -> None:
+    """The build's storm list follows the one rule of awa.chem.storms (no minimum length)."""
     hours = pd.date_range("1985-06-01", periods=60, freq="h")
     values = np.full(60, -20.0)
     values[5:8] = [-60, -80, -55]  # run A: 05-08
-    values[12:14] = [-70, -90]  # run B: 12-14, gap 4 h after A -> merged with A
-    values[30] = -200  # run C: one hour, alone -> dropped (min_hours 3)
+    values[12:14] = [-70, -90]  # run B: 12-14, 5 h after A's last stormy hour -> merged with A
+    values[30] = -200  # run C: one hour, alone: kept (no minimum length)
     values[40:42] = [-60, -60]  # run D: broken by a NaN at 42 ...
     values[42] = np.nan
-    values[43:45] = [-65, -52]  # ... run E: gap 1 h -> merged with D
-    values[52:54] = [-50, -51]  # run F: 7 h after E, 2 h long (one at the threshold) -> dropped
-    storms = ix.storm_intervals(pd.Series(values, index=hours), threshold=-50.0, min_hours=3)
+    values[43:45] = [-65, -52]  # ... run E: 2 h after D -> merged with D
+    values[52:54] = [-50, -51]  # run F: 8 h after E (one at the threshold) -> its own storm
+    storms = ix.storm_intervals(pd.Series(values, index=hours), threshold=-50.0)
     assert storms == [
         (ts("1985-06-01 05:00"), ts("1985-06-01 14:00"), -90.0),
+        (ts("1985-06-02 06:00"), ts("1985-06-02 07:00"), -200.0),
         (ts("1985-06-02 16:00"), ts("1985-06-02 21:00"), -65.0),
+        (ts("1985-06-03 04:00"), ts("1985-06-03 06:00"), -51.0),
     ]
-    looser = ix.storm_intervals(pd.Series(values, index=hours), threshold=-50.0, min_hours=1)
-    assert [s[2] for s in looser] == [-90.0, -200.0, -65.0, -51.0]
     assert ix.storm_intervals(pd.Series(values, index=hours), threshold=-500.0) == []
+    # the app's default threshold, -100 nT: only run C
+    assert [s[2] for s in ix.storm_intervals(pd.Series(values, index=hours))] == [-200.0]
 
 
 def test_storm_intervals_missing_hour_breaks_run() -> None:
     index = pd.DatetimeIndex(["1985-06-01 00:00", "1985-06-01 01:00", "1985-06-01 09:00"])
-    storms = ix.storm_intervals(pd.Series([-60.0, -70.0, -80.0], index=index), min_hours=1)
+    storms = ix.storm_intervals(pd.Series([-60.0, -70.0, -80.0], index=index), threshold=-50.0)
     assert storms == [
         (ts("1985-06-01 00:00"), ts("1985-06-01 02:00"), -70.0),
         (ts("1985-06-01 09:00"), ts("1985-06-01 10:00"), -80.0),

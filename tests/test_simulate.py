@@ -13,8 +13,8 @@ from astropy.io import fits
 from awa.chem import physics
 from awa.chem.schema import CLIP_HIGH_SECONDS, EVENTS_PER_SPIN, N_ME_BOXES, SPINS_PER_CYCLE
 from data_build import simulate as sim_mod
-from data_build.layout import HDUS
-from data_build.simulate import SimConfig, SimDay, SimulationError
+from data_build.fits_layout import HDUS
+from data_build.simulate import SimConfig, SimDay, SimulationError, intensity
 
 QUIET_DAY = dt.date(1986, 2, 5)
 STORM_DAY = dt.date(1986, 2, 8)
@@ -190,7 +190,7 @@ def test_schk_matches_decoded_hk(day: SimDay) -> None:
 def test_kp_lookup_and_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     t = (dt.date(1986, 2, 9) - dt.date(1966, 1, 1)).days * 86400.0 + 3600.0
     assert sim_mod.kp_at(t)[()] == pytest.approx(8.667, abs=0.05)
-    monkeypatch.setattr(sim_mod, "_kp_table", lambda: None)
+    monkeypatch.setattr(intensity, "_kp_table", lambda: None)
     assert sim_mod.kp_at(np.array([t]), quiet_kp=2.0)[0] == 2.0
 
 

@@ -254,3 +254,23 @@ def test_list_fits_files(tmp_path: Path) -> None:
     ]
     with pytest.raises(NotADirectoryError, match="not a directory"):
         list_fits_files(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("name", ["1986_400.fits.gz", "1985_366.fits.gz", "1986_000.fits.gz"])
+def test_a_file_named_for_no_day_is_bad(tmp_path: Path, name: str) -> None:
+    """The one day rule (awa.chem.days): the build and verify refuse the same names."""
+    path = write_fits(build_hdul(default_columns(3, start=T0)), tmp_path / name)
+    report = verify_files([path])
+    (only,) = report.files
+    assert only.status == BAD
+    assert only.reason.startswith("file name names no day: day of year")
+    assert only.day == ""
+    assert "1 bad" in format_report(report)
+
+
+def test_a_leap_day_file_is_good(tmp_path: Path) -> None:
+    start = seconds("1984-12-31T00:00:30")
+    path = write_fits(build_hdul(default_columns(3, start=start)), tmp_path / "1984_366.fits.gz")
+    (only,) = verify_files([path]).files
+    assert only.status != BAD
+    assert only.day == "1984-12-31"

@@ -32,7 +32,8 @@ EVENTS_PER_SPIN = 86
 WORDS_PER_EVENT = 5
 N_ME = 512
 N_ME_BOXES = 491
-#: TOF channel of the archive's artefact events (kept in the stores, rejectable by a filter).
+#: The TOF channel that is an on-board artefact (spec section 2); such events are kept and
+#: filtered out by the queries.
 TOF_ARTEFACT = 1019
 
 #: Bit pattern 0x00100000 as float32: the archive's L fill value. Any L < 1 is missing.

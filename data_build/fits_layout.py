@@ -1,23 +1,34 @@
 """The layout of an APL daily CHEM FITS file (spec section 2), as data.
 
-A file ``YYYY_DDD.fits.gz`` holds a primary HDU and four binary-table extensions.  The
-reader (``data_build.fits``) and the simulator (``data_build.simulate``) both use this
-table, so what one writes the other reads.  FITS ``TFORM`` codes are those the simulator
-writes by default; the reader never relies on them (dtypes vary in the real archive) and
-converts every column with an explicit ``astype``.
+A file ``YYYY_DDD.fits.gz`` (named by :mod:`awa.chem.days`) holds a primary HDU and four
+binary-table extensions.  The reader (``data_build.fits``) and the simulator
+(``data_build.simulate``) both use this table, so what one writes the other reads.  FITS
+``TFORM`` codes are those the simulator writes by default; the reader never relies on them
+(dtypes vary in the real archive) and converts every column with an explicit ``astype``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-
-#: Extension number -> (meaning, {column: (TFORM, repeat)}).
-#: repeat is the number of values per row (1 for scalars).
 
 
 @dataclass(frozen=True)
 class HduSpec:
+    """One binary-table extension of a daily file.
+
+    Attributes
+    ----------
+    index : int
+        Extension number (1-4; 0 is the primary HDU).
+    name : str
+        ``EXTNAME``.
+    per : str
+        What one row is: ``"cycle"`` (32 spins) or ``"spin"``.
+    columns : dict
+        Column name -> (``TFORM`` the simulator writes, repeat = values per row, 1 for
+        scalars).
+    """
+
     index: int
     name: str
     per: str  # "cycle" or "spin"
@@ -58,10 +69,3 @@ HDUS = (HDU_ORBIT, HDU_HK, HDU_ME, HDU_SPIN)
 DR_ORDER = ("FSR", "DCR", "TCR", "SSD")
 #: Order of the five words of one PHA event inside ``PHA``.
 PHA_WORDS = ("Energy", "TOF", "Sector", "SSDID", "Range")
-
-FILENAME_RE = re.compile(r"^(?P<year>\d{4})_(?P<doy>\d{3})\.fits(\.gz)?$")
-
-
-def file_name(year: int, doy: int) -> str:
-    """Archive file name of a UT day, e.g. ``1986_040.fits.gz``."""
-    return f"{year:04d}_{doy:03d}.fits.gz"
