@@ -16,7 +16,7 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from awa import background, create_app, query
-from awa.filters import Selection, TimeRange, parse_params, parse_time_ranges
+from awa.model import Selection, TimeRange, parse_params, parse_time_ranges
 from awa.pages import explore
 from awa.settings import Settings, SettingsError
 from tests.redisserver import CeleryWorker, RedisServer, start_celery_worker, start_redis

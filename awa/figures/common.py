@@ -6,7 +6,7 @@ from datetime import datetime
 
 import plotly.graph_objects as go
 
-from awa.filters import Selection, TimeRange, format_time_ranges
+from awa.model import Selection, TimeRange, format_time_ranges
 
 #: Colour scale of count histograms (white at the low end reads well on a white page).
 COLORSCALE = "Viridis"

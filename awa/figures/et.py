@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from awa.figures.common import message_figure
 from awa.figures.histogram import RICH_HOVER_CELLS, add_title, centres, log_heatmap
-from awa.filters import ViewOptions
+from awa.model import ViewOptions
 from awa.query import Hist2D
 
 #: Channel -> physical unit factors (spec section 4): ns = ch * 320/1023, keV = ch * 1500/1023.

@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 
 from awa.figures.common import message_figure
 from awa.figures.histogram import add_title
-from awa.filters import ViewOptions
+from awa.model import ViewOptions
 from awa.query import EventSample
 
 ET_X_LABEL = "TOF channel (ch; ns = ch·320/1023)"
