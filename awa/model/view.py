@@ -20,9 +20,11 @@ TIMELINE_PANELS = (
 IMAGE_FORMATS = ("png", "svg")
 TABS = ("explore", "me", "upload")
 
-#: Box numbers of the ME grid (ME 491-511 are not boxes, spec section 6).
+#: Box numbers of the ME grid (ME codes from N_ME_BOXES to 511 are not boxes, spec section 6).
 ALL_BOXES: tuple[int, ...] = tuple(range(N_ME_BOXES))
-BOXES_FORMS = "box numbers 0-490 and ranges such as 252-256, separated by commas"
+BOXES_FORMS = (
+    f"box numbers 0-{N_ME_BOXES - 1} and ranges such as 252-256, separated by commas"
+)
 ME_COLOUR_MAX = 1e15
 ME_AXIS_LIMITS = (0.01, 1000.0)
 
@@ -33,7 +35,7 @@ def parse_boxes(text: str | None, name: str = "boxes") -> tuple[int, ...]:
     Parameters
     ----------
     text : str or None
-        Box numbers 0-490 and inclusive ranges ``a-b``, separated by commas or spaces
+        Box numbers 0 to ``N_ME_BOXES - 1`` and inclusive ranges ``a-b``, separated by commas or spaces
         (spec section 6).
     name : str
         Control (URL parameter) named in messages.
@@ -46,7 +48,7 @@ def parse_boxes(text: str | None, name: str = "boxes") -> tuple[int, ...]:
     Raises
     ------
     FilterError
-        A number outside 0-490 or a malformed item (the message says what is accepted).
+        A number outside the grid or a malformed item (the message says what is accepted).
     """
     t = (text or "").strip().lower()
     if t in ("", "all"):
@@ -59,7 +61,9 @@ def parse_boxes(text: str | None, name: str = "boxes") -> tuple[int, ...]:
         lo = int(m.group(1))
         hi = int(m.group(2)) if m.group(2) else lo
         if lo > hi or hi >= N_ME_BOXES:
-            raise FilterError(name, f"{item!r} is outside 0-490; accepted: {BOXES_FORMS}")
+            raise FilterError(
+                name, f"{item!r} is outside 0-{N_ME_BOXES - 1}; accepted: {BOXES_FORMS}"
+            )
         out.update(range(lo, hi + 1))
     return tuple(sorted(out))
 
@@ -71,7 +75,7 @@ def format_boxes(boxes: Iterable[int]) -> str:
         return "all"
     parts: list[str] = []
     start = 0
-    for i in range(1, len(values) + 1):  # at most 491 boxes
+    for i in range(1, len(values) + 1):  # at most N_ME_BOXES boxes
         if i == len(values) or values[i] != values[i - 1] + 1:
             a, b = values[start], values[i - 1]
             parts.append(str(a) if a == b else f"{a}-{b}")
@@ -90,7 +94,7 @@ class MeOptions:
     mpq_range, mass_range : (float, float) or None
         Axis window in amu/e and amu (None: the whole grid, spec section 6).
     boxes : tuple of int
-        ME boxes 0-490 summed by the ME timeline (sorted, distinct).
+        ME boxes (0 to ``N_ME_BOXES - 1``) summed by the ME timeline (sorted, distinct).
     """
 
     z_range: tuple[float, float] | None = None
