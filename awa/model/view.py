@@ -35,8 +35,8 @@ def parse_boxes(text: str | None, name: str = "boxes") -> tuple[int, ...]:
     Parameters
     ----------
     text : str or None
-        Box numbers 0 to ``N_ME_BOXES - 1`` and inclusive ranges ``a-b``, separated by commas or spaces
-        (spec section 6).
+        Box numbers 0 to ``N_ME_BOXES - 1`` and inclusive ranges ``a-b``, separated by commas
+        or spaces (spec section 6).
     name : str
         Control (URL parameter) named in messages.
 
