@@ -1,4 +1,6 @@
-"""The AWA page: filter sidebar, E-T and M-M/Q views, timelines, uploaded histograms.
+"""The Browser page: filter sidebar, E-T and M-M/Q views, timelines, uploaded histograms.
+
+The sidebar and the cards are laid out in :mod:`awa.pages.sidebar` and :mod:`awa.pages.cards`.
 
 Layout functions build components; callbacks only wire components to ``awa.pages.controls``
 (URL <-> controls) and ``awa.views`` (state -> figure).  The URL query string is the single
@@ -21,12 +23,9 @@ from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from awa import background, views
-from awa.model import (
-    TIMELINE_PANELS,
-    TimeRange,
-    parse_time_ranges,
-)
+from awa.model import TimeRange, parse_time_ranges
 from awa.pages import me as me_page
+from awa.pages.cards import et_card, mmq_card, timeline_card, upload_tab
 from awa.pages.controls import (
     CONTROLS,
     Ids,
@@ -37,19 +36,8 @@ from awa.pages.controls import (
 )
 from awa.pages.shell import header
 from awa.pages.sidebar import sidebar
-from awa.pages.widgets import (
-    GRAPH_CONFIG,
-    TAB_STYLE,
-    checklist,
-    field,
-    graph,
-    radio,
-    text_input,
-)
+from awa.pages.widgets import GRAPH_CONFIG, TAB_STYLE
 from awa.settings import Settings
-
-__all__ = ["GRAPH_CONFIG", "Ids", "JobIds", "layout", "on_change", "register_callbacks"]
-
 
 class JobIds(StrEnum):
     """Component ids of the progress panel of long requests (background callbacks)."""
@@ -73,133 +61,6 @@ def progress_panel() -> html.Div:
         id=JobIds.PANEL,
         className="awa-progress",
         style={"display": "none"},
-    )
-
-
-def et_card() -> html.Div:
-    """E-T view: graph, its options, caption and downloads."""
-    return html.Div(
-        [
-            html.Div(
-                [
-                    field("bin, ch", text_input(Ids.ET_BIN, "8", "48px")),
-                    field("TOF range, ch", text_input(Ids.ET_X, "0,1023", "84px")),
-                    field("Energy range, ch", text_input(Ids.ET_Y, "0,1023", "84px")),
-                    field("colour, counts", text_input(Ids.Z_RANGE, "auto", "84px")),
-                    field(
-                        "units",
-                        radio(
-                            Ids.ET_UNITS,
-                            [
-                                {"label": "ch", "value": "channel"},
-                                {"label": "ns, keV", "value": "physical"},
-                            ],
-                        ),
-                    ),
-                    field("show", radio(Ids.ET_MODE, ["heatmap", "scatter"])),
-                    field("colour by", radio(Ids.COLOR, ["Range", "SSDID", "Sector"])),
-                ],
-                className="awa-options",
-            ),  # fmt: skip
-            graph(Ids.ET_GRAPH, "440px"),
-            html.Div(id=Ids.ET_CAPTION, className="awa-caption"),
-            html.Div(
-                [
-                    html.A("E-T histogram CSV", id=Ids.ET_DOWNLOAD, href="", download=""),
-                    html.A("selected events CSV", id=Ids.ET_EVENTS, href="", download=""),
-                ],
-                className="awa-downloads",
-            ),
-        ],
-        className="awa-card",
-    )
-
-
-def mmq_card() -> html.Div:
-    """M-M/Q view: graph, its options, caption and download."""
-    return html.Div(
-        [
-            html.Div(
-                [
-                    field("M/Q bin, log10", text_input(Ids.MMQ_BINX, "0.02", "52px")),
-                    field("M bin, log10", text_input(Ids.MMQ_BINY, "0.02", "52px")),
-                    field("M/Q range, amu/e", text_input(Ids.MMQ_X, "0.5,60", "76px")),
-                    field("M range, amu", text_input(Ids.MMQ_Y, "0.5,60", "76px")),
-                    field("show", radio(Ids.MMQ_MODE, ["heatmap", "scatter"])),
-                    field(
-                        "",
-                        checklist(
-                            Ids.MMQ_FLAGS, {"norm": "weight BRn/Rn", "refs": "species marks"}
-                        ),
-                    ),
-                ],
-                className="awa-options",
-            ),  # fmt: skip
-            graph(Ids.MMQ_GRAPH, "440px"),
-            html.Div(id=Ids.MMQ_CAPTION, className="awa-caption"),
-            html.Div(
-                [html.A("M-M/Q histogram CSV", id=Ids.MMQ_DOWNLOAD, href="", download="")],
-                className="awa-downloads",
-            ),
-        ],
-        className="awa-card",
-    )
-
-
-def timeline_card() -> html.Div:
-    """Stacked timelines with a shared time axis."""
-    return html.Div(
-        [
-            html.Div(
-                [
-                    field(
-                        "panels",
-                        dcc.Dropdown(
-                            id=Ids.TL_PANELS,
-                            options=list(TIMELINE_PANELS),
-                            multi=True,
-                            className="awa-panels",
-                        ),
-                    ),
-                    field("", checklist(Ids.TL_FLAGS, {"log": "log rate axes"})),
-                ],
-                className="awa-options",
-            ),  # fmt: skip
-            html.Div(
-                "Drag across a timeline to select a span: it becomes the time range of the "
-                "E-T and M-M/Q views. Scroll or use the toolbar to zoom; all panels follow.",
-                className="awa-hint",
-            ),
-            graph(Ids.TL_GRAPH, "auto"),
-            html.Div(id=Ids.TL_CAPTION, className="awa-caption"),
-            html.Div(
-                [html.A("timeline CSV", id=Ids.TL_DOWNLOAD, href="", download="")],
-                className="awa-downloads",
-            ),
-        ],
-        className="awa-card awa-wide",
-    )
-
-
-#: Largest histogram CSV accepted by the upload box (bytes); the browser refuses larger files.
-UPLOAD_MAX_BYTES = 20_000_000
-
-
-def upload_tab() -> html.Div:
-    """Upload one or several histogram CSVs (this app's format) to sum and plot them."""
-    return html.Div(
-        [
-            dcc.Upload(
-                id=Ids.UPLOAD,
-                children=html.Div(["Drop histogram CSV files here or ", html.A("choose files")]),
-                multiple=True,
-                max_size=UPLOAD_MAX_BYTES,
-                className="awa-upload",
-            ),
-            graph(Ids.UPLOAD_GRAPH, "560px"),
-            html.Div(id=Ids.UPLOAD_CAPTION, className="awa-caption"),
-        ],
-        className="awa-card awa-wide",
     )
 
 
@@ -415,8 +276,24 @@ def zoom_outputs(
     return view.figure, view.caption
 
 
+def _figure_outputs(graph_id: str, caption: str, download: str) -> dict[str, Output]:
+    """Outputs of a figure callback by name: figure, caption, CSV link, graph config."""
+    return {
+        "figure": Output(graph_id, "figure"),
+        "caption": Output(caption, "children"),
+        "download": Output(download, "href"),
+        "config": Output(graph_id, "config"),
+    }
+
+
+def _named(outputs: dict[str, Any], values: tuple[Any, ...]) -> dict[str, Any]:
+    """``values`` (in the order of ``outputs``) by output name."""
+    return dict(zip(outputs, values, strict=True))
+
+
 def register_callbacks(app: dash.Dash, settings: Settings) -> None:
     """Wire controls, URL and figures (the bodies are the module functions above)."""
+
     @app.callback(
         output={
             "search": Output(Ids.URL, "search"),
@@ -436,39 +313,39 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
         trigger = None if ctx.triggered_id is None else str(ctx.triggered_id)
         return on_change(settings, trigger, search, controls, **times)
 
-    et_out = [
-        Output(Ids.ET_GRAPH, "figure"),
-        Output(Ids.ET_CAPTION, "children"),
-        Output(Ids.ET_DOWNLOAD, "href"),
-        Output(Ids.ET_EVENTS, "href"),
-        Output(Ids.ET_GRAPH, "config"),
-    ]
-    mmq_out = [
-        Output(Ids.MMQ_GRAPH, "figure"),
-        Output(Ids.MMQ_CAPTION, "children"),
-        Output(Ids.MMQ_DOWNLOAD, "href"),
-        Output(Ids.MMQ_GRAPH, "config"),
-    ]
+    url = {"search": Input(Ids.URL, "search")}
+    et_out = {
+        "figure": Output(Ids.ET_GRAPH, "figure"),
+        "caption": Output(Ids.ET_CAPTION, "children"),
+        "download": Output(Ids.ET_DOWNLOAD, "href"),
+        "events": Output(Ids.ET_EVENTS, "href"),
+        "config": Output(Ids.ET_GRAPH, "config"),
+    }
+    mmq_out = _figure_outputs(Ids.MMQ_GRAPH, Ids.MMQ_CAPTION, Ids.MMQ_DOWNLOAD)
 
-    @app.callback(*et_out, Input(Ids.URL, "search"))
-    def _et(search: str | None) -> tuple[Any, ...]:
+    @app.callback(output=et_out, inputs=url)
+    def _et(search: str | None) -> dict[str, Any]:
         if is_long(settings, search):
-            return (dash.no_update,) * len(et_out)
-        return et_outputs(settings, search)
+            return dict.fromkeys(et_out, dash.no_update)
+        return _named(et_out, et_outputs(settings, search))
 
-    @app.callback(*mmq_out, Input(Ids.URL, "search"))
-    def _mmq(search: str | None) -> tuple[Any, ...]:
+    @app.callback(output=mmq_out, inputs=url)
+    def _mmq(search: str | None) -> dict[str, Any]:
         if is_long(settings, search):
-            return (dash.no_update,) * len(mmq_out)
-        return mmq_outputs(settings, search)
+            return dict.fromkeys(mmq_out, dash.no_update)
+        return _named(mmq_out, mmq_outputs(settings, search))
 
-    @app.callback(Output(JobIds.JOB, "data"), Input(Ids.URL, "search"), State(JobIds.JOB, "data"))
+    @app.callback(
+        output=Output(JobIds.JOB, "data"),
+        inputs=url,
+        state={"previous": State(JobIds.JOB, "data")},
+    )
     def _route(search: str | None, previous: Any) -> Any:
         return job_of(settings, search, previous)
 
     @app.callback(
         *[Output(o.component_id, o.component_property, allow_duplicate=True)
-          for o in et_out + mmq_out],
+          for o in [*et_out.values(), *mmq_out.values()]],
         Input(JobIds.JOB, "data"),
         background=True,
         progress=[
@@ -482,25 +359,25 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
     def _long(set_progress: Callable[[Any], None], job: Any) -> tuple[Any, ...]:
         return long_outputs(app.server, settings, set_progress, job)
 
-    @app.callback(
-        Output(Ids.TL_GRAPH, "figure"),
-        Output(Ids.TL_CAPTION, "children"),
-        Output(Ids.TL_DOWNLOAD, "href"),
-        Output(Ids.TL_GRAPH, "config"),
-        Input(Ids.URL, "search"),
-    )
-    def _timeline(search: str | None) -> tuple[Any, ...]:
-        return timeline_outputs(settings, search)
+    tl_out = _figure_outputs(Ids.TL_GRAPH, Ids.TL_CAPTION, Ids.TL_DOWNLOAD)
+
+    @app.callback(output=tl_out, inputs=url)
+    def _timeline(search: str | None) -> dict[str, Any]:
+        return _named(tl_out, timeline_outputs(settings, search))
+
+    zoom_out = {
+        "figure": Output(Ids.TL_GRAPH, "figure", allow_duplicate=True),
+        "caption": Output(Ids.TL_CAPTION, "children", allow_duplicate=True),
+    }
 
     @app.callback(
-        Output(Ids.TL_GRAPH, "figure", allow_duplicate=True),
-        Output(Ids.TL_CAPTION, "children", allow_duplicate=True),
-        Input(Ids.TL_GRAPH, "relayoutData"),
-        State(Ids.URL, "search"),
+        output=zoom_out,
+        inputs={"relayout": Input(Ids.TL_GRAPH, "relayoutData")},
+        state={"search": State(Ids.URL, "search")},
         prevent_initial_call=True,
     )
-    def _zoom(relayout: dict[str, Any] | None, search: str | None) -> tuple[Any, ...]:
-        return zoom_outputs(settings, relayout, search)
+    def _zoom(relayout: dict[str, Any] | None, search: str | None) -> dict[str, Any]:
+        return _named(zoom_out, zoom_outputs(settings, relayout, search))
 
     me_page.register_callbacks(app, settings, Ids.URL)
 
@@ -513,14 +390,16 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
         return views.data_dir_status(settings)
 
     @app.callback(
-        Output(Ids.UPLOAD_GRAPH, "figure"),
-        Output(Ids.UPLOAD_CAPTION, "children"),
-        Input(Ids.UPLOAD, "contents"),
-        State(Ids.UPLOAD, "filename"),
+        output={
+            "figure": Output(Ids.UPLOAD_GRAPH, "figure"),
+            "caption": Output(Ids.UPLOAD_CAPTION, "children"),
+        },
+        inputs={"contents": Input(Ids.UPLOAD, "contents")},
+        state={"names": State(Ids.UPLOAD, "filename")},
     )
-    def _upload(contents: list[str] | None, names: list[str] | None) -> tuple[Any, ...]:
+    def _upload(contents: list[str] | None, names: list[str] | None) -> dict[str, Any]:
         view = views.upload_view(contents or [], names or [])
-        return view.figure, view.caption
+        return {"figure": view.figure, "caption": view.caption}
 
     app.clientside_callback(
         "function(n) { return window.location.href; }",
