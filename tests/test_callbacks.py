@@ -11,7 +11,7 @@ import pytest
 
 from awa import create_app, views
 from awa.model import parse_query
-from awa.pages import explore
+from awa.pages import explore, widgets
 from awa.pages import me as me_page
 from awa.pages.controls import (
     CONTROLS,
@@ -293,7 +293,7 @@ def test_download_button_names_the_image_format(store_settings: Settings, fmt: s
     other = views.graph_config(views.BASE_GRAPH_CONFIG, "svg" if fmt == "png" else "png")
     assert other["locale"] != config["locale"]  # a new locale makes plotly.js redraw it
     assert views.graph_config(views.BASE_GRAPH_CONFIG, "gif")["locale"] == "en-awa-png"
-    initial = explore.GRAPH_CONFIG["locales"]["en-awa-png"]["dictionary"]
+    initial = widgets.GRAPH_CONFIG["locales"]["en-awa-png"]["dictionary"]
     assert initial["Download plot as a PNG"] == "Download plot as PNG"
 
 

@@ -36,8 +36,9 @@ from awa.pages.controls import (
 )
 from awa.pages.shell import header
 from awa.pages.sidebar import sidebar
-from awa.pages.widgets import GRAPH_CONFIG, TAB_STYLE
+from awa.pages.widgets import TAB_STYLE
 from awa.settings import Settings
+
 
 class JobIds(StrEnum):
     """Component ids of the progress panel of long requests (background callbacks)."""
