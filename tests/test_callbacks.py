@@ -241,11 +241,9 @@ def test_every_url_parameter_has_a_control() -> None:
 
 
 def test_matrix_elements_only_on_their_tab(store_settings: Settings) -> None:
-    assert explore.me_outputs(store_settings, "?t=1986-039-0300:0600") == (
-        dash.no_update,
-        dash.no_update,
-    )
-    fig, caption = explore.me_outputs(store_settings, "?t=1986-039-0300:0600&tab=me")
+    off_tab = me_page.picture_outputs(store_settings, "?t=1986-039-0300:0600")
+    assert all(v is dash.no_update for v in off_tab)
+    fig, caption, *_ = me_page.picture_outputs(store_settings, "?t=1986-039-0300:0600&tab=me")
     assert fig.data[0].type == "heatmap"
     assert "science cycles" in caption
     assert "L 2-10" in caption

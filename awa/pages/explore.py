@@ -261,11 +261,6 @@ def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
     return view.figure, view.caption, view.download, _config(state)
 
 
-def me_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
-    """Matrix-element figure and caption, computed only while its tab is shown."""
-    return me_page.picture_outputs(settings, search)[:2]
-
-
 def zoom_outputs(
     settings: Settings, relayout: dict[str, Any] | None, search: str | None
 ) -> tuple[Any, ...]:
