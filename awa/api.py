@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Response, jsonify, request, send_from_directory, stream_with_context
 
 from awa import coverage, export, mequery, query, views
-from awa.filters import FilterError, parse_query
+from awa.model import FilterError, parse_query
 from awa.settings import Settings
 
 

@@ -10,7 +10,7 @@ from flask import Flask
 from awa.api import make_blueprint
 from awa.background import make_manager
 from awa.cache import init_cache
-from awa.pages import atlas, coverage, explore, router
+from awa.pages import atlas, coverage, explore, shell
 from awa.settings import Settings
 
 
@@ -37,15 +37,15 @@ def build_app(settings: Settings) -> dash.Dash:
         title="AWA: AMPTE/CCE CHEM",
         assets_folder=str(assets_folder()),
         update_title=None,  # type: ignore[arg-type]
-        suppress_callback_exceptions=True,  # pages are swapped in by the router
+        suppress_callback_exceptions=True,  # pages are swapped in by the shell
         background_callback_manager=manager,
     )
     prefix = str(app.config.requests_pathname_prefix or "/")
-    app.layout = router.layout()
-    router.register_callbacks(
+    app.layout = shell.layout()
+    shell.register_callbacks(
         app,
         {
-            "explore": lambda _search: explore.layout(settings),
+            "explore": lambda _search: explore.layout(prefix),
             "coverage": lambda _search: coverage.layout(settings, prefix),
             "atlas": lambda search: atlas.layout(settings, search, prefix),
         },

@@ -32,7 +32,7 @@ import numpy as np
 
 from awa import query
 from awa.cache import intercept
-from awa.filters import Selection, TimeRange
+from awa.model import Selection, TimeRange
 from awa.settings import Settings
 
 if TYPE_CHECKING:

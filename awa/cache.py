@@ -6,7 +6,7 @@ and hosts share results).  Query functions wrapped with :func:`cached` are memoi
 Flask app with the cache is active, and run uncached elsewhere (notebooks, tests, the CLI).
 
 The memoization key is built from the *typed* arguments (:func:`canonical`): the frozen
-filter dataclasses of :mod:`awa.filters`, numbers, tuples, datetimes, never raw user text.
+filter dataclasses of :mod:`awa.model`, numbers, tuples, datetimes, never raw user text.
 Two inputs that parse to the same filter therefore share one cache entry, whatever their
 spelling, and no key depends on how a function was called (positional or keyword, default
 values spelt out or not, ``2`` or ``2.0``).

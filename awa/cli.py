@@ -1,4 +1,7 @@
-"""``awa`` command line: ``awa serve --data DIR [--port N] [--host H]``, ``awa settings``."""
+"""``awa`` command line: ``awa serve --data DIR [--port N] [--host H]``, ``awa config``.
+
+Every command takes ``--config FILE`` (a TOML file read below the ``AWA_*`` variables).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +21,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     serve.add_argument("--host", default="127.0.0.1", help="host (default 127.0.0.1)")
     serve.add_argument("--debug", action="store_true", help="Dash debug mode")
-    show = sub.add_parser("settings", help="print the settings in force")
-    show.add_argument("--data", type=Path)
+    show = sub.add_parser("config", aliases=["settings"], help="print the settings in force")
+    show.add_argument("--data", type=Path, help="store folder")
+    for command in (serve, show):
+        command.add_argument("--config", type=Path, help="TOML settings file (default "
+                             "AWA_CONFIG)")  # fmt: skip
     return parser
 
 
@@ -32,11 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "debug", False):
         overrides["debug"] = True
     try:
-        settings = Settings.from_env(overrides=overrides)
+        settings = Settings.from_env(overrides=overrides, config=args.config)
     except SettingsError as exc:
         print(f"awa: {exc}", file=sys.stderr)
         return 2
-    if args.command == "settings":
+    if args.command in ("config", "settings"):
         print(settings.describe())
         return 0
     if not 0 < args.port < 65536:

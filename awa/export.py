@@ -30,7 +30,7 @@ import pandas as pd
 
 from awa import query
 from awa.chem import schema
-from awa.filters import AppState, to_query
+from awa.model import AppState, to_query
 from awa.query import Hist2D
 
 HIST_AXES = {

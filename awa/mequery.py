@@ -21,7 +21,7 @@ import tables
 from awa import query
 from awa.cache import cached
 from awa.chem import physics, schema
-from awa.filters import (
+from awa.model import (
     ALL_BOXES,
     AppState,
     MeOptions,
@@ -232,7 +232,7 @@ def parse_me_options(
         Axis windows ``low,high`` in amu/e and amu (URL ``mex``, ``mey``; empty: the whole
         grid).
     boxes_text : str
-        Boxes of the ME timeline (URL ``boxes``, :func:`awa.filters.parse_boxes`).
+        Boxes of the ME timeline (URL ``boxes``, :func:`awa.model.parse_boxes`).
 
     Returns
     -------

@@ -1,8 +1,11 @@
 """The one settings object of the AWA app.
 
-Values come from ``AWA_*`` environment variables, then defaults.  This module is the only
-place in the app that reads the environment; ``awa.create_app(settings)`` receives the
-resulting frozen :class:`Settings`.
+Values come from ``AWA_*`` environment variables, then an optional TOML file, then
+defaults.  The file is named by ``AWA_CONFIG`` (or ``awa --config FILE``); its keys are the
+variable names without ``AWA_``, in lower case (``data_dir = "/data"``, ``max_rows = 1e8``).
+The layers are read by ``pydantic-settings``; this module is the only place in the app
+that reads the environment, and ``awa.create_app(settings)`` receives the resulting frozen
+:class:`Settings`.  ``awa config`` prints the settings in force.
 """
 
 from __future__ import annotations
@@ -12,6 +15,15 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
+
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
 
 CACHE_TYPES = ("simple", "filesystem", "redis", "null")
 
@@ -23,6 +35,70 @@ def _uid() -> str:
 
 class SettingsError(ValueError):
     """An ``AWA_*`` variable holds a value that cannot be used."""
+
+
+class _Layers(BaseSettings):
+    """The raw values of the ``AWA_*`` variables and of the TOML file (checked later)."""
+
+    model_config = SettingsConfigDict(env_prefix="AWA_", extra="ignore")
+
+    data_dir: Any = None
+    cache_type: Any = None
+    cache_dir: Any = None
+    redis_url: Any = None
+    cache_timeout: Any = None
+    scatter_max: Any = None
+    max_rows: Any = None
+    chunk_rows: Any = None
+    timeline_points: Any = None
+    debug: Any = None
+    background_dir: Any = None
+    background_days: Any = None
+
+
+class _MappingEnv(EnvSettingsSource):
+    """The environment source reading a given mapping instead of ``os.environ``."""
+
+    def __init__(self, settings_cls: type[BaseSettings], env: Mapping[str, str]) -> None:
+        self._env = env
+        super().__init__(settings_cls)
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        return {k.lower(): v for k, v in self._env.items()}
+
+
+def _read_layers(env: Mapping[str, str] | None, config: Path | None) -> dict[str, str]:
+    """``{AWA_NAME: text}`` from the environment (``env`` or ``os.environ``), then ``config``."""
+    if config is not None and not Path(config).is_file():
+        raise SettingsError(f"config file {config} does not exist")
+
+    class Layers(_Layers):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            first = env_settings if env is None else _MappingEnv(settings_cls, env)
+            if config is None:
+                return (first,)
+            return (first, TomlConfigSettingsSource(settings_cls, toml_file=config))
+
+    try:
+        raw = Layers().model_dump(exclude_none=True)
+    except ValueError as exc:  # a TOML file that does not parse
+        raise SettingsError(f"config file {config}: {exc}") from None
+    return {f"AWA_{k.upper()}": v if isinstance(v, str) else _toml_text(v) for k, v in raw.items()}
+
+
+def _toml_text(value: object) -> str:
+    """A TOML value as the text an ``AWA_*`` variable would hold."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -93,9 +169,12 @@ class Settings:
 
     @classmethod
     def from_env(
-        cls, env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
+        cls,
+        env: Mapping[str, str] | None = None,
+        overrides: Mapping[str, object] | None = None,
+        config: Path | None = None,
     ) -> Settings:
-        """Build settings from ``AWA_*`` variables (``os.environ`` by default), then defaults.
+        """Build settings from ``AWA_*`` variables, then a TOML file, then defaults.
 
         Parameters
         ----------
@@ -103,8 +182,13 @@ class Settings:
             Variables to read instead of the process environment.
         overrides : mapping, optional
             Field values that win over the environment (e.g. from the command line).
+        config : Path, optional
+            TOML file read below the variables (default: the file named by ``AWA_CONFIG``).
         """
-        src = os.environ if env is None else env
+        variables = os.environ if env is None else env
+        if config is None and variables.get("AWA_CONFIG"):
+            config = Path(variables["AWA_CONFIG"])
+        src = _read_layers(env, config)
         values: dict[str, object] = {}
 
         def _float(var: str) -> float | None:

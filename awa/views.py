@@ -21,7 +21,7 @@ from awa.chem import schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
 from awa.figures.histogram import MAX_FIGURE_CELLS
-from awa.filters import (
+from awa.model import (
     IMAGE_FORMATS,
     AppState,
     FilterError,
@@ -397,7 +397,7 @@ def upload_view(contents: list[str], names: list[str]) -> View:
     """Sum and plot uploaded histogram CSVs (all on one grid)."""
     from awa.figures.et import et_figure
     from awa.figures.mmq import mmq_figure
-    from awa.filters import ViewOptions
+    from awa.model import ViewOptions
 
     title = "Uploaded histograms"
     if not contents:

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from awa.chem import physics, schema
-from awa.filters import AppState, Selection, TimeRange, ViewOptions
+from awa.model import AppState, Selection, TimeRange, ViewOptions
 from awa.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]

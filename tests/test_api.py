@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from awa import create_app, export, query, views
-from awa.filters import Selection, parse_time_ranges
+from awa.model import Selection, parse_time_ranges
 from awa.settings import Settings
 from tests.builtstore import SimulatedStores
 
@@ -232,7 +232,7 @@ def test_importing_awa_does_not_import_dash() -> None:
 
 
 def test_uploaded_grid_too_fine_to_draw_is_a_message() -> None:
-    from awa.filters import AppState
+    from awa.model import AppState
 
     edges = np.arange(0.0, 1025.0)  # 1024 x 1024 one-channel bins
     hist = query.Hist2D(np.ones((1024, 1024)), edges, edges, 1024 * 1024, 1024 * 1024)

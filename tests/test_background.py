@@ -17,7 +17,7 @@ import pytest
 from dash.exceptions import PreventUpdate
 
 from awa import background, create_app, query
-from awa.filters import Selection, TimeRange, parse_params, parse_time_ranges
+from awa.model import Selection, TimeRange, parse_params, parse_time_ranges
 from awa.pages import explore
 from awa.settings import Settings, SettingsError
 from tests.builtstore import CONFIG, SimulatedStores, build_folder

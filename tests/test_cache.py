@@ -17,7 +17,7 @@ import pytest
 
 from awa import create_app, query
 from awa.cache import UncacheableArgumentError, canonical, intercept, memo_key
-from awa.filters import Selection, TimeRange, parse_params
+from awa.model import Selection, TimeRange, parse_params
 from awa.settings import Settings
 from tests.builtstore import SimulatedStores
 from tests.redisserver import ROOT, RedisServer, free_port, start_redis
@@ -162,7 +162,7 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 _OTHER_PROCESS = """
 import json, sys
 from awa import create_app, query
-from awa.filters import parse_params
+from awa.model import parse_params
 from awa.settings import Settings
 settings = Settings.from_env()
 app = create_app(settings)

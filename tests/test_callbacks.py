@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from awa import create_app, views
-from awa.filters import parse_query
-from awa.pages import explore
+from awa.model import parse_query
+from awa.pages import explore, widgets
 from awa.pages import me as me_page
 from awa.pages.controls import (
     CONTROLS,
@@ -21,24 +21,31 @@ from awa.pages.controls import (
     read_controls,
     write_controls,
 )
+from awa.pages.me import MeIds
 from awa.settings import Settings
 from tests.builtstore import SimulatedStores
 
-IDS = [c.id for c in CONTROLS]
+IDS = [str(c.id) for c in CONTROLS]
+NO_CONTROLS = dict.fromkeys(IDS)
 
 
-def controls_from(search: str, settings: Settings) -> dict[Ids, Any]:
+def controls_from(search: str, settings: Settings) -> dict[str, Any]:
     """Control values after the page loads ``search``."""
-    out = explore.on_change(settings, None, search, *([None] * (len(CONTROLS) + 4)))
-    assert out[0] is dash.no_update  # loading a URL never rewrites it
-    return dict(zip(IDS, out[1 : 1 + len(CONTROLS)], strict=True))
+    out = explore.on_change(settings, None, search, NO_CONTROLS)
+    assert out["search"] is dash.no_update  # loading a URL never rewrites it
+    assert list(out["controls"]) == IDS
+    return dict(out["controls"])
 
 
 def change(
-    settings: Settings, values: dict[Ids, Any], trigger: str, extra: tuple[Any, ...] = (None,) * 4
-) -> tuple[Any, ...]:
-    args = [values[i] for i in IDS]
-    return explore.on_change(settings, trigger, "", *args, *extra)
+    settings: Settings, values: dict[str, Any], trigger: str, **times: Any
+) -> dict[str, Any]:
+    return explore.on_change(settings, trigger, "", {i: values[i] for i in IDS}, **times)
+
+
+def flat(out: dict[str, Any]) -> list[Any]:
+    """All outputs of the sync callback: search, control values, message."""
+    return [out["search"], *out["controls"].values(), out["message"]]
 
 
 def test_page_load_fills_controls_with_defaults(store_settings: Settings) -> None:
@@ -68,9 +75,9 @@ def test_page_load_from_a_shared_url(store_settings: Settings) -> None:
 
 
 def test_bad_url_parameter_is_reported(store_settings: Settings) -> None:
-    out = explore.on_change(store_settings, None, "?L=banana", *([None] * (len(CONTROLS) + 4)))
-    assert "L:" in out[-1]
-    assert "accepted" in out[-1]
+    out = explore.on_change(store_settings, None, "?L=banana", NO_CONTROLS)
+    assert "L:" in out["message"]
+    assert "accepted" in out["message"]
 
 
 def test_control_change_writes_the_url(store_settings: Settings) -> None:
@@ -78,40 +85,42 @@ def test_control_change_writes_the_url(store_settings: Settings) -> None:
     values[Ids.L] = "3-8"
     values[Ids.DPU] = [0]
     out = change(store_settings, values, Ids.L)
-    search = out[0]
+    search = out["search"]
     assert search.startswith("?t=1986-039-0000:1986-040-0000")
     assert "L=3,8" in search
     assert "dpu=0" in search
-    assert out[-1] == ""
-    assert all(v is dash.no_update for v in out[1:-1])  # the user's text is left alone
+    assert out["message"] == ""
+    assert all(v is dash.no_update for v in out["controls"].values())  # text left alone
 
 
 def test_malformed_control_gives_a_message_and_keeps_the_url(store_settings: Settings) -> None:
     values = controls_from("", store_settings)
     values[Ids.TIME] = "1986-400"
     out = change(store_settings, values, Ids.TIME)
-    assert out[0] is dash.no_update
-    assert "outside 001-365" in out[-1]
+    assert out["search"] is dash.no_update
+    assert "outside 001-365" in out["message"]
     values[Ids.TIME] = "1986-040"
     values[Ids.MLT] = "25:00-0100"
     out = change(store_settings, values, Ids.MLT)
-    assert out[0] is dash.no_update
-    assert out[-1].startswith("mlt:")
+    assert out["search"] is dash.no_update
+    assert out["message"].startswith("mlt:")
 
 
 def test_picker_storm_and_timeline_selection_set_the_time(store_settings: Settings) -> None:
     values = controls_from("", store_settings)
-    out = change(store_settings, values, Ids.PICKER, ("1986-02-10", None, None, "1986-02-09"))
-    assert out[0].startswith("?t=1986-040-0000:1986-042-0000")
-    assert out[1 + IDS.index(Ids.TIME)] == "1986-040-0000:1986-042-0000"
-    out = change(store_settings, values, Ids.STORMS, (None, "1986-039-0600:1200", None, None))
-    assert out[0].startswith("?t=1986-039-0600:1986-039-1200")
+    out = change(
+        store_settings, values, Ids.PICKER, end_date="1986-02-10", start_date="1986-02-09"
+    )
+    assert out["search"].startswith("?t=1986-040-0000:1986-042-0000")
+    assert out["controls"][Ids.TIME] == "1986-040-0000:1986-042-0000"
+    out = change(store_settings, values, Ids.STORMS, storm="1986-039-0600:1200")
+    assert out["search"].startswith("?t=1986-039-0600:1986-039-1200")
     selected = {"range": {"x3": ["1986-02-08 03:00:00", "1986-02-08 04:30:12.6"]}, "points": []}
-    out = change(store_settings, values, Ids.TL_GRAPH, (None, None, selected, None))
-    assert out[0].startswith("?t=1986-039-0300:1986-039-043013")
+    out = change(store_settings, values, Ids.TL_GRAPH, selected=selected)
+    assert out["search"].startswith("?t=1986-039-0300:1986-039-043013")
     # Nothing chosen: nothing changes.
-    out = change(store_settings, values, Ids.STORMS, (None, None, None, None))
-    assert all(v is dash.no_update for v in out)
+    out = change(store_settings, values, Ids.STORMS)
+    assert all(v is dash.no_update for v in flat(out))
 
 
 def test_selection_and_picker_parsing() -> None:
@@ -224,7 +233,7 @@ def test_zoom_rereads_the_visible_span(
 
 
 def test_every_url_parameter_has_a_control() -> None:
-    from awa.filters import PARAMS
+    from awa.model import PARAMS
 
     shown = [k for c in CONTROLS for k in c.keys]
     assert sorted(shown) == sorted(p.key for p in PARAMS)
@@ -232,11 +241,9 @@ def test_every_url_parameter_has_a_control() -> None:
 
 
 def test_matrix_elements_only_on_their_tab(store_settings: Settings) -> None:
-    assert explore.me_outputs(store_settings, "?t=1986-039-0300:0600") == (
-        dash.no_update,
-        dash.no_update,
-    )
-    fig, caption = explore.me_outputs(store_settings, "?t=1986-039-0300:0600&tab=me")
+    off_tab = me_page.picture_outputs(store_settings, "?t=1986-039-0300:0600")
+    assert all(v is dash.no_update for v in off_tab)
+    fig, caption, *_ = me_page.picture_outputs(store_settings, "?t=1986-039-0300:0600&tab=me")
     assert fig.data[0].type == "heatmap"
     assert "science cycles" in caption
     assert "L 2-10" in caption
@@ -245,30 +252,30 @@ def test_matrix_elements_only_on_their_tab(store_settings: Settings) -> None:
 def test_me_options_travel_between_url_and_controls(store_settings: Settings) -> None:
     search = "?t=1986-039-0300:0600&tab=me&mez=1,1e4&mex=0.7,30&boxes=55,252-256"
     values = controls_from(search, store_settings)
-    assert values[Ids.ME_Z] == "1,10000"
-    assert values[Ids.ME_X] == "0.7,30"
-    assert values[Ids.ME_Y] == ""  # the whole grid: the input shows its placeholder
-    assert values[Ids.ME_BOXES] == "55,252-256"
+    assert values[MeIds.Z] == "1,10000"
+    assert values[MeIds.X] == "0.7,30"
+    assert values[MeIds.Y] == ""  # the whole grid: the input shows its placeholder
+    assert values[MeIds.BOXES] == "55,252-256"
     # typing a window writes the URL, which the ME callbacks draw from
-    values[Ids.ME_Y] = "1 40"
-    out = change(store_settings, values, Ids.ME_Y)
-    assert out[0] == (
+    values[MeIds.Y] = "1 40"
+    out = change(store_settings, values, MeIds.Y)
+    assert out["search"] == (
         "?t=1986-039-0300:1986-039-0600&tab=me&mez=1,10000&mex=0.7,30&mey=1,40&boxes=55,252-256"
     )
-    fig = me_page.picture_outputs(store_settings, out[0])[0]
+    fig = me_page.picture_outputs(store_settings, out["search"])[0]
     assert fig.layout.yaxis.range == pytest.approx((0.0, np.log10(40.0)))
     # a bad value keeps the URL and names the parameter
-    values[Ids.ME_Z] = "100,1"
-    out = change(store_settings, values, Ids.ME_Z)
-    assert out[0] is dash.no_update
-    assert out[-1].startswith("mez: low 100 is not below high 1")
+    values[MeIds.Z] = "100,1"
+    out = change(store_settings, values, MeIds.Z)
+    assert out["search"] is dash.no_update
+    assert out["message"].startswith("mez: low 100 is not below high 1")
     # a click on a box changes the boxes input; the sync callback carries it into the URL
-    values[Ids.ME_Z] = ""
-    values[Ids.ME_BOXES] = me_page.toggle_box({"points": [{"customdata": [291]}]}, "55,252-256")
-    assert values[Ids.ME_BOXES] == "55,252-256,291"
-    out = change(store_settings, values, Ids.ME_BOXES)
-    assert out[0].endswith("&mey=1,40&boxes=55,252-256,291")
-    assert parse_query(out[0])[0].view.me.boxes == (55, 252, 253, 254, 255, 256, 291)
+    values[MeIds.Z] = ""
+    values[MeIds.BOXES] = me_page.toggle_box({"points": [{"customdata": [291]}]}, "55,252-256")
+    assert values[MeIds.BOXES] == "55,252-256,291"
+    out = change(store_settings, values, MeIds.BOXES)
+    assert out["search"].endswith("&mey=1,40&boxes=55,252-256,291")
+    assert parse_query(out["search"])[0].view.me.boxes == (55, 252, 253, 254, 255, 256, 291)
 
 
 @pytest.mark.parametrize("fmt", ["png", "svg"])
@@ -284,7 +291,7 @@ def test_download_button_names_the_image_format(store_settings: Settings, fmt: s
     other = views.graph_config(views.BASE_GRAPH_CONFIG, "svg" if fmt == "png" else "png")
     assert other["locale"] != config["locale"]  # a new locale makes plotly.js redraw it
     assert views.graph_config(views.BASE_GRAPH_CONFIG, "gif")["locale"] == "en-awa-png"
-    initial = explore.GRAPH_CONFIG["locales"]["en-awa-png"]["dictionary"]
+    initial = widgets.GRAPH_CONFIG["locales"]["en-awa-png"]["dictionary"]
     assert initial["Download plot as a PNG"] == "Download plot as PNG"
 
 
@@ -295,3 +302,73 @@ def test_crafted_inputs_are_ignored_not_errors() -> None:
     assert parse_zoom({"xaxis.range": []}) == (False, None)
     assert picker_range("1986-02-31", "1986-03-01") is None
     assert picker_range("1986-02-09", "1986-02-10") is not None
+
+
+def _post(client: Any, outputs: list[tuple[str, str]], inputs: list[dict[str, Any]],
+          state: list[dict[str, Any]], changed: str) -> dict[str, Any]:  # fmt: skip
+    """Run one callback through Dash's endpoint; return its response by component id."""
+    payload = {
+        "output": ".." + "...".join(f"{i}.{p}" for i, p in outputs) + "..",
+        "outputs": [{"id": i, "property": p} for i, p in outputs],
+        "inputs": inputs,
+        "changedPropIds": [changed],
+        "state": state,
+    }
+    assert client.get("/").status_code == 200
+    response = client.post("/_dash-update-component", json=payload)
+    assert response.status_code == 200, response.data
+    return dict(json.loads(response.data)["response"])
+
+
+def test_dash_endpoint_runs_the_sync_callback_by_keyword(
+    client: Any, store_settings: Settings
+) -> None:
+    controls = [(str(c.id), c.prop) for c in CONTROLS]
+    outputs = [(str(Ids.URL), "search"), *controls, (str(Ids.MESSAGE), "children")]
+    values = controls_from("", store_settings)
+    values[Ids.L] = "3-8"
+    values[Ids.TIME] = "1986-039-0000:0600"
+    inputs = [{"id": str(Ids.URL), "property": "search", "value": ""}]
+    inputs += [{"id": i, "property": p, "value": values.get(i)} for i, p in controls]
+    inputs += [
+        {"id": str(Ids.PICKER), "property": "end_date", "value": None},
+        {"id": str(Ids.STORMS), "property": "value", "value": None},
+        {"id": str(Ids.TL_GRAPH), "property": "selectedData", "value": None},
+    ]
+    state = [{"id": str(Ids.PICKER), "property": "start_date", "value": None}]
+    body = _post(client, outputs, inputs, state, f"{Ids.L}.value")
+    assert body["url"]["search"].startswith("?t=1986-039-0000:1986-039-0600&L=3,8")
+    assert body["message"]["children"] == ""
+
+
+def test_browser_nav_links_carry_the_path_prefix(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DASH_REQUESTS_PATHNAME_PREFIX", "/awa/")
+    client = create_app(store_settings).server.test_client()
+    for path, active in (("/awa/", "Browser"), ("/awa/coverage", "Coverage")):
+        body = _post(
+            client,
+            [("page-content", "children"), ("page-kind", "data")],
+            [{"id": "page", "property": "pathname", "value": path}],
+            [{"id": "page-kind", "property": "data", "value": None},
+             {"id": "page", "property": "search", "value": ""}],
+            "page.pathname",
+        )  # fmt: skip
+        links = list(_nav_links(body["page-content"]["children"]))
+        assert {label: href for label, href, _ in links} == {
+            "Browser": "/awa/", "Coverage": "/awa/coverage", "Atlas": "/awa/atlas"
+        }  # fmt: skip
+        assert [label for label, _, cls in links if "awa-nav-active" in cls] == [active]
+
+
+def _nav_links(node: Any) -> Any:
+    """(label, href, class) of the navigation links in a serialised layout."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _nav_links(item)
+    elif isinstance(node, dict):
+        props = node.get("props", {})
+        if "awa-nav-link" in str(props.get("className", "")):
+            yield props["children"], props["href"], props["className"]
+        yield from _nav_links(props.get("children"))

@@ -12,7 +12,7 @@ import tables
 
 from awa import query
 from awa.chem import physics, schema, sidecar
-from awa.filters import Selection, SweepLimit, parse_time_ranges
+from awa.model import Selection, SweepLimit, parse_time_ranges
 from awa.query import scan
 from tests.builtstore import SimulatedStores
 from tests.test_query import DAY, SELECTIONS, brute_force

@@ -15,7 +15,7 @@ import pytest
 from awa import coverage, create_app
 from awa.chem import schema
 from awa.figures.coverage import METRICS, calendar_figure, quality_code
-from awa.filters import parse_query
+from awa.model import parse_query
 from awa.pages import coverage as coverage_page
 from awa.settings import Settings
 from data_build import stores

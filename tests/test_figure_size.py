@@ -11,7 +11,7 @@ from awa import query, views
 from awa.figures.et import et_figure
 from awa.figures.histogram import MAX_FIGURE_CELLS
 from awa.figures.mmq import mmq_figure
-from awa.filters import ViewOptions, parse_query
+from awa.model import ViewOptions, parse_query
 from awa.query import Hist2D
 from awa.settings import Settings
 from awa.views import grid_cells

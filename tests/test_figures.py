@@ -15,7 +15,7 @@ from awa.figures.histogram import HOVER_CELLS
 from awa.figures.mmq import mmq_figure
 from awa.figures.scatter import scatter_figure
 from awa.figures.timeline import kp_bars, timeline_figure
-from awa.filters import Selection, ViewOptions, parse_time_ranges
+from awa.model import Selection, ViewOptions, parse_time_ranges
 
 
 def _hist(nx: int = 4, ny: int = 3, log: bool = False) -> query.Hist2D:

@@ -20,7 +20,7 @@ from awa.figures.me import (
     me_figure,
     me_timeline_figure,
 )
-from awa.filters import FilterError, TimeRange, parse_query
+from awa.model import FilterError, TimeRange, parse_query
 from awa.pages import me as me_page
 from awa.settings import Settings
 from data_build import simulate, stores

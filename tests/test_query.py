@@ -12,7 +12,7 @@ import pytest
 
 from awa import query
 from awa.chem import physics, schema
-from awa.filters import Selection, SweepLimit, TimeRange, parse_time_ranges
+from awa.model import Selection, SweepLimit, TimeRange, parse_time_ranges
 from tests.builtstore import SimulatedStores
 
 DAY = parse_time_ranges("1986-039")  # 1986-02-08, the simulated day

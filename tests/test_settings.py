@@ -49,3 +49,41 @@ def test_redis_url_selects_the_shared_cache_and_stays_secret() -> None:
     assert Settings.from_env(
         {"AWA_REDIS_URL": "redis://h", "AWA_CACHE_TYPE": "simple"}
     ).cache_type == ("simple")
+
+
+def test_toml_file_sits_between_the_variables_and_the_defaults(tmp_path: Path) -> None:
+    config = tmp_path / "awa.toml"
+    config.write_text('data_dir = "/from-file"\nmax_rows = 5000\ndebug = true\nscatter_max = 7\n')
+    s = Settings.from_env({"AWA_CONFIG": str(config), "AWA_MAX_ROWS": "9000"})
+    assert s.data_dir == Path("/from-file")
+    assert s.max_rows == 9000  # the variable wins over the file
+    assert s.debug is True
+    assert s.scatter_max_events == 7
+    assert s.chunk_rows == Settings().chunk_rows  # neither: the default
+    assert Settings.from_env({}, config=config).max_rows == 5000
+    config.write_text("max_rows = 'lots'\n")
+    with pytest.raises(SettingsError, match="AWA_MAX_ROWS must be a number"):
+        Settings.from_env({}, config=config)
+    with pytest.raises(SettingsError, match="does not exist"):
+        Settings.from_env({"AWA_CONFIG": str(tmp_path / "absent.toml")})
+
+
+def test_awa_config_prints_the_effective_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from awa.cli import main
+
+    config = tmp_path / "awa.toml"
+    config.write_text('cache_timeout = 60\nredis_url = "redis://:secret@h:6379/0"\n')
+    monkeypatch.setenv("AWA_SCATTER_MAX", "1234")
+    monkeypatch.delenv("AWA_CACHE_TYPE", raising=False)
+    assert main(["config", "--config", str(config), "--data", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert f"data_dir = {tmp_path}" in out
+    assert "cache_timeout = 60" in out
+    assert "scatter_max_events = 1234" in out
+    assert "cache_type = redis" in out
+    assert "secret" not in out
+    monkeypatch.setenv("AWA_TIMELINE_POINTS", "3")
+    assert main(["config"]) == 2
+    assert "timeline_points must be >= 10" in capsys.readouterr().err

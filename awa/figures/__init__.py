@@ -1,6 +1,6 @@
 """Plotly figure builders of AWA: pure functions from query results to figures (no Dash).
 
-They take result types of :mod:`awa.query` and view options of :mod:`awa.filters`, label
+They take result types of :mod:`awa.query` and view options of :mod:`awa.model`, label
 their axes from :func:`awa.chem.schema.label` and never touch a store.  Modules:
 
 - :mod:`~awa.figures.common`: the ``awa`` plotly template (:data:`~awa.figures.common.TEMPLATE`,

@@ -13,7 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from awa.filters import Selection, TimeRange, format_time_ranges
+from awa.model import Selection, TimeRange, format_time_ranges
 
 #: Colour scale of count histograms (white at the low end reads well on a white page).
 COLORSCALE = "Viridis"

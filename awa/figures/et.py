@@ -9,7 +9,7 @@ from awa.chem import schema
 from awa.chem.physics import E_KEV_PER_CHANNEL, T_NS_PER_CHANNEL
 from awa.figures.common import message_figure
 from awa.figures.histogram import RICH_HOVER_CELLS, add_title, centres, log_heatmap
-from awa.filters import ViewOptions
+from awa.model import ViewOptions
 from awa.query import Hist2D
 
 

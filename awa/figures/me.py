@@ -21,8 +21,8 @@ from plotly.subplots import make_subplots
 from awa.chem import physics, schema
 from awa.chem.schema import N_ME_BOXES
 from awa.figures.common import COLORSCALE, TIME_GRID, base_layout, message_figure
-from awa.filters import format_boxes
 from awa.mequery import MeSeries
+from awa.model import format_boxes
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]

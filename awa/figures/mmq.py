@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from awa.chem import physics, schema
 from awa.figures.common import message_figure
 from awa.figures.histogram import add_title, log_heatmap
-from awa.filters import ViewOptions
+from awa.model import ViewOptions
 from awa.query import Hist2D
 
 #: Grids up to this size carry bin limits in the hover (5 values a cell, under 1 MB).

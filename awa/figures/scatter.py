@@ -10,7 +10,7 @@ from awa.chem.physics import E_KEV_PER_CHANNEL, T_NS_PER_CHANNEL
 from awa.figures.common import message_figure
 from awa.figures.et import et_axis_labels
 from awa.figures.histogram import add_title
-from awa.filters import ViewOptions
+from awa.model import ViewOptions
 from awa.query import EventSample
 
 

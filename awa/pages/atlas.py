@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 from dash import Input, Output, dcc, html
 
 from awa import coverage
-from awa.pages.router import PAGE_LOCATION, header
+from awa.pages.shell import ShellIds, header
 from awa.settings import Settings
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -28,6 +28,15 @@ class AtlasIds(StrEnum):
 
     GRID = "atlas-grid"
     TITLE = "atlas-title"
+    PREV_DATA = "atlas-prev-data"
+    PREV = "atlas-prev"
+    NEXT = "atlas-next"
+    NEXT_DATA = "atlas-next-data"
+    DAY = "atlas-day"
+
+    def of(self, date: dt.date) -> str:
+        """Id of the component of one day (``DAY``: ``atlas-day-YYYY-MM-DD``)."""
+        return f"{self.value}-{date.isoformat()}"
 
 
 def month_of(search: str | None, months: list[str]) -> str | None:
@@ -60,16 +69,18 @@ def pager(month: str, months: list[str], prefix: str = "/") -> html.Div:
     return html.Div(
         [
             link(
-                "<< previous month with images", earlier[-1] if earlier else None, "atlas-prev-data"
+                "<< previous month with images",
+                earlier[-1] if earlier else None,
+                AtlasIds.PREV_DATA,
             ),
-            link("< month before", _shift(month, -1), "atlas-prev"),
+            link("< month before", _shift(month, -1), AtlasIds.PREV),
             html.Span(
                 dt.date(int(month[:4]), int(month[5:7]), 1).strftime("%B %Y"),
                 className="awa-pager-month",
                 id=AtlasIds.TITLE,
             ),
-            link("month after >", _shift(month, 1), "atlas-next"),
-            link("next month with images >>", later[0] if later else None, "atlas-next-data"),
+            link("month after >", _shift(month, 1), AtlasIds.NEXT),
+            link("next month with images >>", later[0] if later else None, AtlasIds.NEXT_DATA),
         ],  # fmt: skip
         className="awa-pager",
     )
@@ -115,7 +126,7 @@ def month_grid(days: tuple[coverage.AtlasDay, ...], month: str, prefix: str = "/
                     ),
                 ],  # fmt: skip
                 className="awa-atlas-cell",
-                id=f"atlas-day-{date.isoformat()}",
+                id=AtlasIds.DAY.of(date),
             )
         )
     return html.Div(cells, className="awa-atlas-grid")
@@ -168,7 +179,7 @@ def register_callbacks(app: Any, settings: Settings) -> None:
 
     @app.callback(
         Output(AtlasIds.GRID, "children"),
-        Input(PAGE_LOCATION, "search"),
+        Input(ShellIds.LOCATION, "search"),
         prevent_initial_call=True,
     )
     def _grid(search: str | None) -> list[Any]:

@@ -1,6 +1,6 @@
-"""Component ids and the mapping between controls and URL parameters (no Dash import).
+"""The Browser page's ids and the mapping between its controls and URL parameters.
 
-Every control shows one or more URL parameters (``awa.filters.PARAMS``).  ``read_controls``
+Every control shows one or more URL parameters (``awa.model.PARAMS``).  ``read_controls``
 turns control values into ``{key: text}`` and ``write_controls`` does the reverse, so the
 URL query string is the one source of truth of the view state.  :func:`sync` is the pure
 logic behind the callback that keeps URL and controls in step.
@@ -9,15 +9,14 @@ logic behind the callback that keeps URL and controls in step.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from awa.filters import (
+from awa.model import (
     DPU_MODES,
     IMAGE_FORMATS,
-    PAPS_OPTIONS,
     PHA_PRIORITIES,
     PHA_RANGES,
     PLOT_MODES,
@@ -36,10 +35,12 @@ from awa.filters import (
     to_query,
     with_times,
 )
+from awa.pages.me import MeIds
+from awa.pages.widgets import PAPS_OPTIONS
 
 
 class Ids(StrEnum):
-    """Component ids of the app."""
+    """Component ids of the Browser page (the ME tab's are :class:`awa.pages.me.MeIds`)."""
 
     URL = "url"
     MESSAGE = "message"
@@ -93,12 +94,6 @@ class Ids(StrEnum):
     TL_PANELS = "tl-panels"
     TL_FLAGS = "tl-flags"
     IMG = "image-format"
-    ME_GRAPH = "me-graph"
-    ME_CAPTION = "me-caption"
-    ME_Z = "me-z"
-    ME_X = "me-x"
-    ME_Y = "me-y"
-    ME_BOXES = "me-boxes"
     UPLOAD = "upload"
     UPLOAD_GRAPH = "upload-graph"
     UPLOAD_CAPTION = "upload-caption"
@@ -113,7 +108,7 @@ class Control:
     ``choice`` (one key, radio value), ``panels`` (one key, multi dropdown).
     """
 
-    id: Ids
+    id: str
     keys: tuple[str, ...]
     kind: str
     options: tuple[Any, ...] = ()
@@ -157,12 +152,11 @@ CONTROLS: tuple[Control, ...] = (
     Control(Ids.STORM_DST, ("storm",), "text"),
     Control(Ids.IMG, ("img",), "choice", IMAGE_FORMATS),
     Control(Ids.TABS, ("tab",), "choice", TABS),
-    Control(Ids.ME_Z, ("mez",), "text"),
-    Control(Ids.ME_X, ("mex",), "text"),
-    Control(Ids.ME_Y, ("mey",), "text"),
-    Control(Ids.ME_BOXES, ("boxes",), "text"),
+    Control(MeIds.Z, ("mez",), "text"),
+    Control(MeIds.X, ("mex",), "text"),
+    Control(MeIds.Y, ("mey",), "text"),
+    Control(MeIds.BOXES, ("boxes",), "text"),
 )
-CONTROL_BY_ID = {c.id: c for c in CONTROLS}
 
 
 def read_control(control: Control, value: Any) -> dict[str, str]:
@@ -197,7 +191,7 @@ def write_control(control: Control, params: dict[str, str]) -> Any:
     return text
 
 
-def read_controls(values: dict[Ids, Any]) -> dict[str, str]:
+def read_controls(values: dict[str, Any]) -> dict[str, str]:
     """URL parameters of all controls' values."""
     out: dict[str, str] = {}
     for control in CONTROLS:
@@ -206,7 +200,7 @@ def read_controls(values: dict[Ids, Any]) -> dict[str, str]:
     return out
 
 
-def write_controls(state: AppState) -> dict[Ids, Any]:
+def write_controls(state: AppState) -> dict[str, Any]:
     """Control values that show ``state``."""
     params = all_params(state)
     return {c.id: write_control(c, params) for c in CONTROLS}
@@ -218,7 +212,7 @@ class SyncResult:
     new control values (only those to change) and a message for the user."""
 
     search: str | None
-    controls: dict[Ids, Any]
+    controls: dict[str, Any]
     message: str
 
 
@@ -300,7 +294,7 @@ def picker_range(start: str | None, end: str | None) -> TimeRange | None:
 def sync(
     trigger: str | None,
     search: str | None,
-    values: dict[Ids, Any],
+    values: dict[str, Any],
     default_times: tuple[TimeRange, ...] = (),
     new_times: tuple[TimeRange, ...] | None = None,
 ) -> SyncResult:
@@ -332,7 +326,7 @@ def sync(
         message = ("URL: " + "; ".join(errors)) if errors else ""
         return SyncResult(None, write_controls(state), message)
     params = read_controls(values)
-    changed: dict[Ids, Any] = {}
+    changed: dict[str, Any] = {}
     if new_times is not None:
         params["t"] = format_time_ranges(new_times)
         changed[Ids.TIME] = params["t"]
@@ -343,16 +337,3 @@ def sync(
     if not state.selection.times:
         return SyncResult(None, changed, "time: enter at least one time range")
     return SyncResult(to_query(state), changed, "")
-
-
-def state_from_search(search: str | None, default_times: tuple[TimeRange, ...] = ()) -> AppState:
-    """The state a figure callback draws: the URL's, with default times when it has none."""
-    state, _ = parse_query(search)
-    if not state.selection.times and default_times:
-        state = with_times(state, default_times)
-    return state
-
-
-def with_view(state: AppState, **changes: Any) -> AppState:
-    """``state`` with some view options changed."""
-    return replace(state, view=replace(state.view, **changes))

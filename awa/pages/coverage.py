@@ -8,6 +8,7 @@ a day in the calendar, or its date in the list, opens the data browser on that d
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
 from typing import Any, cast
 
@@ -17,7 +18,7 @@ from dash import Input, Output, dcc, html
 from awa import coverage
 from awa.figures.common import message_figure
 from awa.figures.coverage import METRICS, calendar_figure
-from awa.pages.router import header
+from awa.pages.shell import header
 from awa.settings import Settings
 
 GRAPH_CONFIG: dict[str, Any] = {"displaylogo": False, "scrollZoom": False,
@@ -32,6 +33,11 @@ class CovIds(StrEnum):
     GO = "cov-go"
     SUMMARY = "cov-summary"
     LIST = "cov-list"
+    DAY = "cov-day"
+
+    def of(self, date: dt.date) -> str:
+        """Id of the component of one day (``DAY``: ``cov-day-YYYY-MM-DD``)."""
+        return f"{self.value}-{date.isoformat()}"
 
 
 def summary_text(summary: dict[str, Any]) -> str:
@@ -86,7 +92,7 @@ def day_rows(cov: coverage.Coverage, prefix: str = "/") -> list[html.Tr]:
                     _cell(gap_text),
                     _cell("; ".join(findings) or "-", "awa-findings"),
                 ],  # fmt: skip
-                id=f"cov-day-{d.date.isoformat()}",
+                id=CovIds.DAY.of(d.date),
             )
         )
     return rows
@@ -164,8 +170,6 @@ def calendar_outputs(settings: Settings, metric: str | None) -> Any:
 
 def click_target(click: dict[str, Any] | None, prefix: str = "/") -> Any:
     """Browser URL of the clicked calendar day (no update when the click is not on a day)."""
-    import datetime as dt
-
     try:
         iso = str((click or {})["points"][0]["customdata"])
         day = dt.date.fromisoformat(iso)

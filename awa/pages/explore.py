@@ -1,4 +1,6 @@
-"""The AWA page: filter sidebar, E-T and M-M/Q views, timelines, uploaded histograms.
+"""The Browser page: filter sidebar, E-T and M-M/Q views, timelines, uploaded histograms.
+
+The sidebar and the cards are laid out in :mod:`awa.pages.sidebar` and :mod:`awa.pages.cards`.
 
 Layout functions build components; callbacks only wire components to ``awa.pages.controls``
 (URL <-> controls) and ``awa.views`` (state -> figure).  The URL query string is the single
@@ -12,25 +14,18 @@ ones stay ordinary callbacks.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 import dash
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from awa import background, views
-from awa.filters import (
-    DPU_MODES,
-    PAPS_OPTIONS,
-    PHA_PRIORITIES,
-    TAC_SLOPES,
-    TIMELINE_PANELS,
-    TimeRange,
-    parse_time_ranges,
-)
+from awa.model import TimeRange, parse_time_ranges
 from awa.pages import me as me_page
+from awa.pages.cards import et_card, mmq_card, timeline_card, upload_tab
 from awa.pages.controls import (
     CONTROLS,
     Ids,
@@ -39,151 +34,10 @@ from awa.pages.controls import (
     picker_range,
     sync,
 )
-from awa.pages.router import nav_links
+from awa.pages.shell import header
+from awa.pages.sidebar import sidebar
+from awa.pages.widgets import TAB_STYLE
 from awa.settings import Settings
-
-#: Config of the figures before their first callback (the callbacks send the URL's format).
-GRAPH_CONFIG: dict[str, Any] = views.graph_config(views.BASE_GRAPH_CONFIG, "png")
-
-
-TAB_STYLE: dict[str, Any] = {
-    "style": {"padding": "6px 12px", "lineHeight": "20px"},
-    "selected_style": {"padding": "6px 12px", "lineHeight": "20px", "fontWeight": "bold"},
-}
-
-
-def _field(label: str, component: Any, hint: str = "") -> html.Div:
-    return html.Div(
-        [html.Label(label, className="awa-label"), component]
-        + ([html.Div(hint, className="awa-hint")] if hint else []),
-        className="awa-field",
-    )
-
-
-def _text(cid: Ids, placeholder: str = "", width: str = "100%") -> dcc.Input:
-    return dcc.Input(
-        id=cid, type="text", debounce=True, placeholder=placeholder,
-        className="awa-input", style={"width": width},
-    )  # fmt: skip
-
-
-def _checks(cid: Ids, options: dict[Any, str], inline: bool = True) -> dcc.Checklist:
-    return dcc.Checklist(
-        id=cid,
-        options=[{"label": f" {v}", "value": k} for k, v in options.items()],
-        inline=inline,
-        className="awa-checks",
-    )
-
-
-def sidebar() -> html.Div:
-    """The filter controls (the selection of events)."""
-    return html.Div(
-        [
-            html.H3("Time"),
-            _field(
-                "Time ranges (UTC)",
-                dcc.Input(
-                    id=Ids.TIME,
-                    type="text",
-                    debounce=True,
-                    className="awa-input awa-time",
-                    placeholder="1986-040-0000:1986-041-1200",
-                ),
-                "e.g. 1986-040-0000:1986-041-1200 or 1986-02-09T00:00/1986-02-10T12:00; "
-                "';' between ranges. Enter or click away applies.",
-            ),
-            html.Div(
-                [
-                    dcc.DatePickerRange(
-                        id=Ids.PICKER,
-                        display_format="YYYY-MM-DD",
-                        start_date_placeholder_text="from",
-                        end_date_placeholder_text="to",
-                        min_date_allowed="1984-08-01",
-                        max_date_allowed="1990-01-01",
-                        initial_visible_month="1986-02-01",
-                        clearable=True,
-                    ),  # fmt: skip
-                ],
-                className="awa-field",
-            ),
-            html.Div(
-                [
-                    html.Label("Storms: hours with Dst <=", className="awa-label"),
-                    _text(Ids.STORM_DST, "-100", "64px"),
-                    html.Span("nT", className="awa-label"),
-                ],
-                className="awa-row",
-            ),
-            dcc.Dropdown(
-                id=Ids.STORMS,
-                placeholder="pick a storm (sets the time range)",
-                className="awa-storms",
-                optionHeight=40,
-            ),
-            html.H3("Where and when"),
-            html.Div(
-                [
-                    _field("L, Re", _text(Ids.L, "2,10")),
-                    _field("E/Q step", _text(Ids.VSTEP, "all")),
-                    _field("MLT HHMM", _text(Ids.MLT, "all")),
-                ],
-                className="awa-grid3",
-            ),
-            html.Div(
-                [_field("Dst, nT", _text(Ids.DST, "all")), _field("Kp", _text(Ids.KP, "all"))],
-                className="awa-grid2",
-            ),
-            html.H3("Instrument"),
-            _field("SSD id", _checks(Ids.SSD, {i: str(i) for i in range(6)})),
-            _field("PHA range", _checks(Ids.RANGES, {i: str(i) for i in range(4)})),
-            _field(
-                "PAPS level",
-                _checks(Ids.PAPS, {k: str(k) for k in PAPS_OPTIONS}),
-                "kV by level: 1 14.0, 2 15.3, 3 17.0, 4 18.8, 5 21.9, 6 24.1",
-            ),
-            _field("DPU mode", _checks(Ids.DPU, {k: str(k) for k in DPU_MODES})),
-            _field("TAC slope", _checks(Ids.TAC, dict(TAC_SLOPES))),
-            _field("PHA priority", _checks(Ids.PRIO, {k: v[0] for k, v in PHA_PRIORITIES.items()})),
-            _checks(
-                Ids.FLAGS,
-                {
-                    "tri": "triples only",
-                    "r1019": "reject TOF=1019",
-                    "r3": "reject Range 3",
-                    "rssd": "reject SSDID>=4",
-                },
-                inline=False,
-            ),  # fmt: skip
-            html.H3("Rates"),
-            _checks(
-                Ids.RATE_FLAGS,
-                {"brdcr": "BR0+BR1+BR2 <= DCR", "br2tcr": "BR2 <= TCR", "rnbrn": "Rn <= BRn"},
-                inline=False,
-            ),
-            html.Div(
-                [
-                    _field("max BR0", _text(Ids.BR0MAX, "none")),
-                    _field("max BR1", _text(Ids.BR1MAX, "none")),
-                    _field("max BR2", _text(Ids.BR2MAX, "none")),
-                ],
-                className="awa-grid3",
-            ),
-            _field(
-                "Drop sweeps",
-                _text(Ids.SWEEP, "DCR,5000,12"),
-                "RATE,LIMIT,STEP: drop voltage sweeps whose FSR/DCR/TCR/SSD exceeds "
-                "LIMIT counts/spin at that step",
-            ),
-            html.H3("Figures"),
-            _field(
-                "Image download format",
-                dcc.RadioItems(id=Ids.IMG, options=["png", "svg"], inline=True),
-            ),
-        ],
-        className="awa-sidebar",
-    )
 
 
 class JobIds(StrEnum):
@@ -211,159 +65,15 @@ def progress_panel() -> html.Div:
     )
 
 
-def _graph(cid: Ids, height: str) -> dcc.Loading:
-    return dcc.Loading(
-        dcc.Graph(id=cid, config=cast(Any, GRAPH_CONFIG), style={"height": height}),
-        type="default", delay_show=300,
-    )  # fmt: skip
-
-
-def _radio(cid: Ids, options: list[Any]) -> dcc.RadioItems:
-    return dcc.RadioItems(id=cid, options=options, inline=True, className="awa-radio")
-
-
-def et_card() -> html.Div:
-    """E-T view: graph, its options, caption and downloads."""
-    return html.Div(
-        [
-            html.Div(
-                [
-                    _field("bin, ch", _text(Ids.ET_BIN, "8", "48px")),
-                    _field("TOF range, ch", _text(Ids.ET_X, "0,1023", "84px")),
-                    _field("Energy range, ch", _text(Ids.ET_Y, "0,1023", "84px")),
-                    _field("colour, counts", _text(Ids.Z_RANGE, "auto", "84px")),
-                    _field(
-                        "units",
-                        _radio(
-                            Ids.ET_UNITS,
-                            [
-                                {"label": "ch", "value": "channel"},
-                                {"label": "ns, keV", "value": "physical"},
-                            ],
-                        ),
-                    ),
-                    _field("show", _radio(Ids.ET_MODE, ["heatmap", "scatter"])),
-                    _field("colour by", _radio(Ids.COLOR, ["Range", "SSDID", "Sector"])),
-                ],
-                className="awa-options",
-            ),  # fmt: skip
-            _graph(Ids.ET_GRAPH, "440px"),
-            html.Div(id=Ids.ET_CAPTION, className="awa-caption"),
-            html.Div(
-                [
-                    html.A("E-T histogram CSV", id=Ids.ET_DOWNLOAD, href="", download=""),
-                    html.A("selected events CSV", id=Ids.ET_EVENTS, href="", download=""),
-                ],
-                className="awa-downloads",
-            ),
-        ],
-        className="awa-card",
-    )
-
-
-def mmq_card() -> html.Div:
-    """M-M/Q view: graph, its options, caption and download."""
-    return html.Div(
-        [
-            html.Div(
-                [
-                    _field("M/Q bin, log10", _text(Ids.MMQ_BINX, "0.02", "52px")),
-                    _field("M bin, log10", _text(Ids.MMQ_BINY, "0.02", "52px")),
-                    _field("M/Q range, amu/e", _text(Ids.MMQ_X, "0.5,60", "76px")),
-                    _field("M range, amu", _text(Ids.MMQ_Y, "0.5,60", "76px")),
-                    _field("show", _radio(Ids.MMQ_MODE, ["heatmap", "scatter"])),
-                    _field(
-                        "",
-                        _checks(Ids.MMQ_FLAGS, {"norm": "weight BRn/Rn", "refs": "species marks"}),
-                    ),
-                ],
-                className="awa-options",
-            ),  # fmt: skip
-            _graph(Ids.MMQ_GRAPH, "440px"),
-            html.Div(id=Ids.MMQ_CAPTION, className="awa-caption"),
-            html.Div(
-                [html.A("M-M/Q histogram CSV", id=Ids.MMQ_DOWNLOAD, href="", download="")],
-                className="awa-downloads",
-            ),
-        ],
-        className="awa-card",
-    )
-
-
-def timeline_card() -> html.Div:
-    """Stacked timelines with a shared time axis."""
-    return html.Div(
-        [
-            html.Div(
-                [
-                    _field(
-                        "panels",
-                        dcc.Dropdown(
-                            id=Ids.TL_PANELS,
-                            options=list(TIMELINE_PANELS),
-                            multi=True,
-                            className="awa-panels",
-                        ),
-                    ),
-                    _field("", _checks(Ids.TL_FLAGS, {"log": "log rate axes"})),
-                ],
-                className="awa-options",
-            ),  # fmt: skip
-            html.Div(
-                "Drag across a timeline to select a span: it becomes the time range of the "
-                "E-T and M-M/Q views. Scroll or use the toolbar to zoom; all panels follow.",
-                className="awa-hint",
-            ),
-            _graph(Ids.TL_GRAPH, "auto"),
-            html.Div(id=Ids.TL_CAPTION, className="awa-caption"),
-            html.Div(
-                [html.A("timeline CSV", id=Ids.TL_DOWNLOAD, href="", download="")],
-                className="awa-downloads",
-            ),
-        ],
-        className="awa-card awa-wide",
-    )
-
-
-#: Largest histogram CSV accepted by the upload box (bytes); the browser refuses larger files.
-UPLOAD_MAX_BYTES = 20_000_000
-
-
-def upload_tab() -> html.Div:
-    """Upload one or several histogram CSVs (this app's format) to sum and plot them."""
-    return html.Div(
-        [
-            dcc.Upload(
-                id=Ids.UPLOAD,
-                children=html.Div(["Drop histogram CSV files here or ", html.A("choose files")]),
-                multiple=True,
-                max_size=UPLOAD_MAX_BYTES,
-                className="awa-upload",
-            ),
-            _graph(Ids.UPLOAD_GRAPH, "560px"),
-            html.Div(id=Ids.UPLOAD_CAPTION, className="awa-caption"),
-        ],
-        className="awa-card awa-wide",
-    )
-
-
-def layout(settings: Settings) -> html.Div:
-    """The whole page."""
+def layout(prefix: str = "/") -> html.Div:
+    """The whole page (``prefix``: the app's path prefix, for the links between pages)."""
     return html.Div(
         [
             dcc.Location(id=Ids.URL, refresh=False),
-            html.Div(
+            header(
+                "explore",
+                prefix,
                 [
-                    html.Div(
-                        [
-                            html.Span("AWA", className="awa-logo"),
-                            html.Span(
-                                "AMPTE/CCE CHEM ion composition, 1984-1989",
-                                className="awa-subtitle",
-                            ),
-                        ],
-                    ),  # fmt: skip
-                    nav_links("explore"),
                     html.Div(id=Ids.STATUS, className="awa-status"),
                     html.Div(
                         [
@@ -373,7 +83,6 @@ def layout(settings: Settings) -> html.Div:
                         className="awa-share",
                     ),
                 ],
-                className="awa-header",
             ),
             html.Div(
                 [
@@ -400,7 +109,7 @@ def layout(settings: Settings) -> html.Div:
                                         label="Matrix elements",
                                         value="me",
                                         **TAB_STYLE,
-                                        children=[me_page.me_tab(cast(Any, GRAPH_CONFIG))],
+                                        children=[me_page.me_tab()],
                                     ),
                                     dcc.Tab(
                                         label="Uploaded histograms",
@@ -426,21 +135,45 @@ def _defaults(settings: Settings) -> tuple[TimeRange, ...]:
     return state.selection.times
 
 
-N_SYNC_OUTPUTS = len(CONTROLS) + 2
-
-
 def on_change(
-    settings: Settings, trigger: str | None, search: str | None, *args: Any
-) -> tuple[Any, ...]:
+    settings: Settings,
+    trigger: str | None,
+    search: str | None,
+    controls: Mapping[str, Any],
+    *,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    storm: str | None = None,
+    selected: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Body of the URL <-> controls callback.
 
-    ``args`` are the control values (in ``CONTROLS`` order), then the picker's end date,
-    the storm choice, the timeline selection and the picker's start date.  Returns the new
-    query string, the control values and the message (``dash.no_update`` where unchanged).
+    Parameters
+    ----------
+    trigger : str or None
+        Id of the component that changed (None on page load).
+    search : str or None
+        The URL query string.
+    controls : mapping
+        Control values by control id (``CONTROLS``).
+    start_date, end_date : str, optional
+        The calendar picker's dates.
+    storm : str, optional
+        The storm chosen in the storm list (a time range).
+    selected : dict, optional
+        The timeline's box selection (``selectedData``).
+
+    Returns
+    -------
+    dict
+        ``search`` (the new query string), ``controls`` (values by control id) and
+        ``message``; ``dash.no_update`` where unchanged.
     """
-    values = dict(zip([c.id for c in CONTROLS], args[: len(CONTROLS)], strict=True))
-    end_date, storm, selected, start_date = args[len(CONTROLS) :]
-    skip = (dash.no_update,) * N_SYNC_OUTPUTS
+    skip = {
+        "search": dash.no_update,
+        "controls": {str(c.id): dash.no_update for c in CONTROLS},
+        "message": dash.no_update,
+    }
     new_times: tuple[TimeRange, ...] | None = None
     if trigger == Ids.PICKER:
         r = picker_range(start_date, end_date)
@@ -457,10 +190,13 @@ def on_change(
             return skip
         new_times = (r,)
     from_url = trigger in (None, "", Ids.URL)
+    values = {str(c.id): controls.get(str(c.id)) for c in CONTROLS}
     result = sync(trigger, search, values, _defaults(settings) if from_url else (), new_times)
-    search_out = dash.no_update if result.search is None else result.search
-    controls = [result.controls.get(c.id, dash.no_update) for c in CONTROLS]
-    return (search_out, *controls, result.message)
+    return {
+        "search": dash.no_update if result.search is None else result.search,
+        "controls": {str(c.id): result.controls.get(c.id, dash.no_update) for c in CONTROLS},
+        "message": result.message,
+    }
 
 
 def _config(state: views.AppState) -> dict[str, Any]:
@@ -525,11 +261,6 @@ def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
     return view.figure, view.caption, view.download, _config(state)
 
 
-def me_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
-    """Matrix-element figure and caption, computed only while its tab is shown."""
-    return me_page.picture_outputs(settings, search)[:2]
-
-
 def zoom_outputs(
     settings: Settings, relayout: dict[str, Any] | None, search: str | None
 ) -> tuple[Any, ...]:
@@ -541,59 +272,76 @@ def zoom_outputs(
     return view.figure, view.caption
 
 
+def _figure_outputs(graph_id: str, caption: str, download: str) -> dict[str, Output]:
+    """Outputs of a figure callback by name: figure, caption, CSV link, graph config."""
+    return {
+        "figure": Output(graph_id, "figure"),
+        "caption": Output(caption, "children"),
+        "download": Output(download, "href"),
+        "config": Output(graph_id, "config"),
+    }
+
+
+def _named(outputs: dict[str, Any], values: tuple[Any, ...]) -> dict[str, Any]:
+    """``values`` (in the order of ``outputs``) by output name."""
+    return dict(zip(outputs, values, strict=True))
+
+
 def register_callbacks(app: dash.Dash, settings: Settings) -> None:
     """Wire controls, URL and figures (the bodies are the module functions above)."""
-    control_inputs = [Input(c.id, c.prop) for c in CONTROLS]
-    control_outputs = [Output(c.id, c.prop) for c in CONTROLS]
 
     @app.callback(
-        Output(Ids.URL, "search"),
-        *control_outputs,
-        Output(Ids.MESSAGE, "children"),
-        Input(Ids.URL, "search"),
-        *control_inputs,
-        Input(Ids.PICKER, "end_date"),
-        Input(Ids.STORMS, "value"),
-        Input(Ids.TL_GRAPH, "selectedData"),
-        State(Ids.PICKER, "start_date"),
+        output={
+            "search": Output(Ids.URL, "search"),
+            "controls": {str(c.id): Output(c.id, c.prop) for c in CONTROLS},
+            "message": Output(Ids.MESSAGE, "children"),
+        },
+        inputs={
+            "search": Input(Ids.URL, "search"),
+            "controls": {str(c.id): Input(c.id, c.prop) for c in CONTROLS},
+            "end_date": Input(Ids.PICKER, "end_date"),
+            "storm": Input(Ids.STORMS, "value"),
+            "selected": Input(Ids.TL_GRAPH, "selectedData"),
+        },
+        state={"start_date": State(Ids.PICKER, "start_date")},
     )
-    def _sync(search: str | None, *args: Any) -> tuple[Any, ...]:
-        trigger = ctx.triggered_id
-        return on_change(settings, None if trigger is None else str(trigger), search, *args)
+    def _sync(search: str | None, controls: dict[str, Any], **times: Any) -> dict[str, Any]:
+        trigger = None if ctx.triggered_id is None else str(ctx.triggered_id)
+        return on_change(settings, trigger, search, controls, **times)
 
-    et_out = [
-        Output(Ids.ET_GRAPH, "figure"),
-        Output(Ids.ET_CAPTION, "children"),
-        Output(Ids.ET_DOWNLOAD, "href"),
-        Output(Ids.ET_EVENTS, "href"),
-        Output(Ids.ET_GRAPH, "config"),
-    ]
-    mmq_out = [
-        Output(Ids.MMQ_GRAPH, "figure"),
-        Output(Ids.MMQ_CAPTION, "children"),
-        Output(Ids.MMQ_DOWNLOAD, "href"),
-        Output(Ids.MMQ_GRAPH, "config"),
-    ]
+    url = {"search": Input(Ids.URL, "search")}
+    et_out = {
+        "figure": Output(Ids.ET_GRAPH, "figure"),
+        "caption": Output(Ids.ET_CAPTION, "children"),
+        "download": Output(Ids.ET_DOWNLOAD, "href"),
+        "events": Output(Ids.ET_EVENTS, "href"),
+        "config": Output(Ids.ET_GRAPH, "config"),
+    }
+    mmq_out = _figure_outputs(Ids.MMQ_GRAPH, Ids.MMQ_CAPTION, Ids.MMQ_DOWNLOAD)
 
-    @app.callback(*et_out, Input(Ids.URL, "search"))
-    def _et(search: str | None) -> tuple[Any, ...]:
+    @app.callback(output=et_out, inputs=url)
+    def _et(search: str | None) -> dict[str, Any]:
         if is_long(settings, search):
-            return (dash.no_update,) * len(et_out)
-        return et_outputs(settings, search)
+            return dict.fromkeys(et_out, dash.no_update)
+        return _named(et_out, et_outputs(settings, search))
 
-    @app.callback(*mmq_out, Input(Ids.URL, "search"))
-    def _mmq(search: str | None) -> tuple[Any, ...]:
+    @app.callback(output=mmq_out, inputs=url)
+    def _mmq(search: str | None) -> dict[str, Any]:
         if is_long(settings, search):
-            return (dash.no_update,) * len(mmq_out)
-        return mmq_outputs(settings, search)
+            return dict.fromkeys(mmq_out, dash.no_update)
+        return _named(mmq_out, mmq_outputs(settings, search))
 
-    @app.callback(Output(JobIds.JOB, "data"), Input(Ids.URL, "search"), State(JobIds.JOB, "data"))
+    @app.callback(
+        output=Output(JobIds.JOB, "data"),
+        inputs=url,
+        state={"previous": State(JobIds.JOB, "data")},
+    )
     def _route(search: str | None, previous: Any) -> Any:
         return job_of(settings, search, previous)
 
     @app.callback(
         *[Output(o.component_id, o.component_property, allow_duplicate=True)
-          for o in et_out + mmq_out],
+          for o in [*et_out.values(), *mmq_out.values()]],
         Input(JobIds.JOB, "data"),
         background=True,
         progress=[
@@ -607,27 +355,27 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
     def _long(set_progress: Callable[[Any], None], job: Any) -> tuple[Any, ...]:
         return long_outputs(app.server, settings, set_progress, job)
 
-    @app.callback(
-        Output(Ids.TL_GRAPH, "figure"),
-        Output(Ids.TL_CAPTION, "children"),
-        Output(Ids.TL_DOWNLOAD, "href"),
-        Output(Ids.TL_GRAPH, "config"),
-        Input(Ids.URL, "search"),
-    )
-    def _timeline(search: str | None) -> tuple[Any, ...]:
-        return timeline_outputs(settings, search)
+    tl_out = _figure_outputs(Ids.TL_GRAPH, Ids.TL_CAPTION, Ids.TL_DOWNLOAD)
+
+    @app.callback(output=tl_out, inputs=url)
+    def _timeline(search: str | None) -> dict[str, Any]:
+        return _named(tl_out, timeline_outputs(settings, search))
+
+    zoom_out = {
+        "figure": Output(Ids.TL_GRAPH, "figure", allow_duplicate=True),
+        "caption": Output(Ids.TL_CAPTION, "children", allow_duplicate=True),
+    }
 
     @app.callback(
-        Output(Ids.TL_GRAPH, "figure", allow_duplicate=True),
-        Output(Ids.TL_CAPTION, "children", allow_duplicate=True),
-        Input(Ids.TL_GRAPH, "relayoutData"),
-        State(Ids.URL, "search"),
+        output=zoom_out,
+        inputs={"relayout": Input(Ids.TL_GRAPH, "relayoutData")},
+        state={"search": State(Ids.URL, "search")},
         prevent_initial_call=True,
     )
-    def _zoom(relayout: dict[str, Any] | None, search: str | None) -> tuple[Any, ...]:
-        return zoom_outputs(settings, relayout, search)
+    def _zoom(relayout: dict[str, Any] | None, search: str | None) -> dict[str, Any]:
+        return _named(zoom_out, zoom_outputs(settings, relayout, search))
 
-    me_page.register_callbacks(app, settings)
+    me_page.register_callbacks(app, settings, Ids.URL)
 
     @app.callback(Output(Ids.STORMS, "options"), Input(Ids.STORM_DST, "value"))
     def _storms(threshold: str | None) -> list[dict[str, str]]:
@@ -638,14 +386,16 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
         return views.data_dir_status(settings)
 
     @app.callback(
-        Output(Ids.UPLOAD_GRAPH, "figure"),
-        Output(Ids.UPLOAD_CAPTION, "children"),
-        Input(Ids.UPLOAD, "contents"),
-        State(Ids.UPLOAD, "filename"),
+        output={
+            "figure": Output(Ids.UPLOAD_GRAPH, "figure"),
+            "caption": Output(Ids.UPLOAD_CAPTION, "children"),
+        },
+        inputs={"contents": Input(Ids.UPLOAD, "contents")},
+        state={"names": State(Ids.UPLOAD, "filename")},
     )
-    def _upload(contents: list[str] | None, names: list[str] | None) -> tuple[Any, ...]:
+    def _upload(contents: list[str] | None, names: list[str] | None) -> dict[str, Any]:
         view = views.upload_view(contents or [], names or [])
-        return view.figure, view.caption
+        return {"figure": view.figure, "caption": view.caption}
 
     app.clientside_callback(
         "function(n) { return window.location.href; }",

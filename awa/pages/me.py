@@ -2,8 +2,8 @@
 
 Layout and wiring only.  Like every view option, the tab's options (colour limits, axis
 window, timeline boxes: URL keys ``mez``, ``mex``, ``mey``, ``boxes``) live in the page
-URL: their inputs are controls of ``awa.pages.controls.CONTROLS`` kept in step with the URL
-by the page's sync callback, and the figures (:func:`awa.views.me_view`,
+URL: their inputs (``MeIds``) are controls of ``awa.pages.controls.CONTROLS`` kept in step
+with the URL by the page's sync callback, and the figures (:func:`awa.views.me_view`,
 :func:`awa.views.me_timeline_view`) are drawn from the URL alone, so a shared URL
 reproduces the tab.  A click on a box toggles it in the boxes input, which updates the URL.
 """
@@ -11,50 +11,42 @@ reproduces the tab.  A click on a box toggles it in the boxes input, which updat
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, cast
+from typing import Any
 
 import dash
-from dash import Input, Output, State, dcc, html
+from dash import Input, Output, State, html
 
 from awa import views
-from awa.filters import ALL_BOXES, format_boxes, parse_boxes
-from awa.pages.controls import Ids
+from awa.model import ALL_BOXES, format_boxes, parse_boxes
+from awa.pages.widgets import field, graph, text_input
 from awa.settings import Settings
 
 
 class MeIds(StrEnum):
-    """Component ids of the ME tab (graph, caption and option ids are in ``Ids``)."""
+    """Component ids of the ME tab."""
 
+    GRAPH = "me-graph"
+    CAPTION = "me-caption"
+    Z = "me-z"
+    X = "me-x"
+    Y = "me-y"
+    BOXES = "me-boxes"
     DOWNLOAD = "me-download"
     TL_GRAPH = "me-tl-graph"
     TL_CAPTION = "me-tl-caption"
     TL_DOWNLOAD = "me-tl-download"
 
 
-def _input(cid: str, placeholder: str, width: str) -> dcc.Input:
-    return dcc.Input(id=cid, type="text", debounce=True, placeholder=placeholder,
-                     className="awa-input", style={"width": width})  # fmt: skip
-
-
-def _field(label: str, component: Any) -> html.Div:
-    return html.Div([html.Label(label, className="awa-label"), component], className="awa-field")
-
-
-def _graph(cid: str, height: str, config: dict[str, Any]) -> dcc.Loading:
-    return dcc.Loading(dcc.Graph(id=cid, config=cast(Any, config), style={"height": height}),
-                       type="default", delay_show=300)  # fmt: skip
-
-
-def me_tab(config: dict[str, Any]) -> html.Div:
-    """The tab's content (``config``: the page's graph config)."""
+def me_tab() -> html.Div:
+    """The tab's content."""
     return html.Div(
         [
             html.Div(
                 [
-                    _field("colour, counts", _input(Ids.ME_Z, "auto", "96px")),
-                    _field("M/Q window, amu/e", _input(Ids.ME_X, "0.65,74", "96px")),
-                    _field("M window, amu", _input(Ids.ME_Y, "0.69,113", "96px")),
-                    _field("timeline boxes", _input(Ids.ME_BOXES, "all", "150px")),
+                    field("colour, counts", text_input(MeIds.Z, "auto", "96px")),
+                    field("M/Q window, amu/e", text_input(MeIds.X, "0.65,74", "96px")),
+                    field("M window, amu", text_input(MeIds.Y, "0.69,113", "96px")),
+                    field("timeline boxes", text_input(MeIds.BOXES, "all", "150px")),
                 ],
                 className="awa-options",
             ),
@@ -63,13 +55,13 @@ def me_tab(config: dict[str, Any]) -> html.Div:
                 "90 (He++), 291 (O+), 252-256 (background); click a box to add or remove it.",
                 className="awa-hint",
             ),
-            _graph(Ids.ME_GRAPH, "600px", config),
-            html.Div(id=Ids.ME_CAPTION, className="awa-caption"),
+            graph(MeIds.GRAPH, "600px"),
+            html.Div(id=MeIds.CAPTION, className="awa-caption"),
             html.Div(
                 [html.A("ME box totals CSV", id=MeIds.DOWNLOAD, href="", download="")],
                 className="awa-downloads",
             ),
-            _graph(MeIds.TL_GRAPH, "260px", config),
+            graph(MeIds.TL_GRAPH, "260px"),
             html.Div(id=MeIds.TL_CAPTION, className="awa-caption"),
             html.Div(
                 [html.A("ME timeline CSV", id=MeIds.TL_DOWNLOAD, href="", download="")],
@@ -123,36 +115,44 @@ def toggle_box(click: dict[str, Any] | None, boxes_text: str | None) -> Any:
     return format_boxes(tuple(sorted(current))) if current else ""
 
 
-def register_callbacks(app: dash.Dash, settings: Settings) -> None:
-    """Wire the page URL to the tab's figures, and box clicks to the boxes input."""
+def register_callbacks(app: dash.Dash, settings: Settings, url: str) -> None:
+    """Wire the page URL (``url``: id of the page's location) to the tab's figures, and box
+    clicks to the boxes input."""
+
+    def outputs(graph_id: str, caption: str, download: str) -> dict[str, Output]:
+        return {
+            "figure": Output(graph_id, "figure"),
+            "caption": Output(caption, "children"),
+            "download": Output(download, "href"),
+            "config": Output(graph_id, "config"),
+        }
 
     @app.callback(
-        Output(Ids.ME_GRAPH, "figure"),
-        Output(Ids.ME_CAPTION, "children"),
-        Output(MeIds.DOWNLOAD, "href"),
-        Output(Ids.ME_GRAPH, "config"),
-        Input(Ids.URL, "search"),
+        output=outputs(MeIds.GRAPH, MeIds.CAPTION, MeIds.DOWNLOAD),
+        inputs={"search": Input(url, "search")},
     )
-    def _picture(search: str | None) -> Any:
-        return picture_outputs(settings, search)
+    def _picture(search: str | None) -> dict[str, Any]:
+        return _named(picture_outputs(settings, search))
 
     @app.callback(
-        Output(MeIds.TL_GRAPH, "figure"),
-        Output(MeIds.TL_CAPTION, "children"),
-        Output(MeIds.TL_DOWNLOAD, "href"),
-        Output(MeIds.TL_GRAPH, "config"),
-        Input(Ids.URL, "search"),
+        output=outputs(MeIds.TL_GRAPH, MeIds.TL_CAPTION, MeIds.TL_DOWNLOAD),
+        inputs={"search": Input(url, "search")},
     )
-    def _timeline(search: str | None) -> Any:
-        return timeline_outputs(settings, search)
+    def _timeline(search: str | None) -> dict[str, Any]:
+        return _named(timeline_outputs(settings, search))
 
     # The sync callback also writes this input (from the URL); a click changes it here and
     # the sync callback then carries the new boxes into the URL.
     @app.callback(
-        Output(Ids.ME_BOXES, "value", allow_duplicate=True),
-        Input(Ids.ME_GRAPH, "clickData"),
-        State(Ids.ME_BOXES, "value"),
+        output={"boxes": Output(MeIds.BOXES, "value", allow_duplicate=True)},
+        inputs={"click": Input(MeIds.GRAPH, "clickData")},
+        state={"boxes": State(MeIds.BOXES, "value")},
         prevent_initial_call=True,
     )
-    def _click(click: dict[str, Any] | None, boxes: str | None) -> Any:
-        return toggle_box(click, boxes)
+    def _click(click: dict[str, Any] | None, boxes: str | None) -> dict[str, Any]:
+        return {"boxes": toggle_box(click, boxes)}
+
+
+def _named(values: tuple[Any, ...]) -> dict[str, Any]:
+    """Figure, caption, CSV link and config of a figure callback, by name."""
+    return dict(zip(("figure", "caption", "download", "config"), values, strict=True))

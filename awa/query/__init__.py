@@ -6,7 +6,7 @@ row range found by bisection; the other filters are NumPy masks over the rows of
 range, read in chunks of bounded size.  PHA events take their per-spin rates (R_n, BR_n,
 DCR, TCR, Dst, Kp, sweep membership) from the rates store by matching ``SpinStartTime``.
 
-No text from a user reaches this module: it receives :class:`awa.filters.Selection`
+No text from a user reaches this module: it receives :class:`awa.model.Selection`
 objects whose fields are numbers, enums and datetimes.
 """
 
@@ -28,7 +28,7 @@ import tables
 
 from awa.cache import cached
 from awa.chem import schema, sidecar
-from awa.filters import Selection, TimeRange
+from awa.model import Selection, TimeRange
 from awa.query import scan
 
 FloatArray = npt.NDArray[np.float64]

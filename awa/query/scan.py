@@ -70,7 +70,7 @@ def scan(
         The validated sidecar.
     row_ranges : list of (int, int)
         PHA store rows ``[lo, hi)`` (from the time ranges; each starts a run).
-    sel : awa.filters.Selection
+    sel : awa.model.Selection
         The filters.
     event_columns, run_columns, rate_columns : tuple of str
         Columns to return per event (the filters read what they need themselves).

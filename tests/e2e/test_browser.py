@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from awa import query
-from awa.filters import Selection, parse_time_ranges
+from awa.model import Selection, parse_time_ranges
 from tests.builtstore import SimulatedStores
 
 pytestmark = pytest.mark.e2e

@@ -1,13 +1,16 @@
-"""Which page a path shows, and the links between pages (explore, coverage, atlas).
+"""The app's shell: which page a path shows, the header and the links between pages.
 
 The app's layout is a shell: a location and a content slot that :func:`register_callbacks`
 fills with the page of the path (``/`` the data browser, ``/coverage``, ``/atlas``).  Each
-page keeps its own state in the query string, so every view has a URL.
+page keeps its own state in the query string, so every view has a URL.  Every page draws
+its header with :func:`header`, whose links carry the app's path prefix (the Dash
+``requests_pathname_prefix``, e.g. ``/awa/`` behind a proxy).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import StrEnum
 from typing import Any
 
 import dash
@@ -15,9 +18,14 @@ from dash import Input, Output, State, dcc, html
 
 PAGES: dict[str, str] = {"explore": "Browser", "coverage": "Coverage", "atlas": "Atlas"}
 PATHS: dict[str, str] = {"explore": "/", "coverage": "/coverage", "atlas": "/atlas"}
-PAGE_LOCATION = "page"
-PAGE_CONTENT = "page-content"
-PAGE_KIND = "page-kind"
+
+
+class ShellIds(StrEnum):
+    """Component ids of the shell (present on every page)."""
+
+    LOCATION = "page"
+    CONTENT = "page-content"
+    KIND = "page-kind"
 
 
 def page_of(path: str | None) -> str:
@@ -64,9 +72,9 @@ def layout() -> html.Div:
     """The shell: location, current page kind and the content slot."""
     return html.Div(
         [
-            dcc.Location(id=PAGE_LOCATION, refresh=False),
-            dcc.Store(id=PAGE_KIND),
-            html.Div(id=PAGE_CONTENT),
+            dcc.Location(id=ShellIds.LOCATION, refresh=False),
+            dcc.Store(id=ShellIds.KIND),
+            html.Div(id=ShellIds.CONTENT),
         ]
     )
 
@@ -75,14 +83,18 @@ def register_callbacks(app: dash.Dash, pages: dict[str, Callable[[str | None], A
     """Fill the content slot with ``pages[kind](search)`` when the path names another page."""
 
     @app.callback(
-        Output(PAGE_CONTENT, "children"),
-        Output(PAGE_KIND, "data"),
-        Input(PAGE_LOCATION, "pathname"),
-        State(PAGE_KIND, "data"),
-        State(PAGE_LOCATION, "search"),
+        output={
+            "content": Output(ShellIds.CONTENT, "children"),
+            "kind": Output(ShellIds.KIND, "data"),
+        },
+        inputs={"pathname": Input(ShellIds.LOCATION, "pathname")},
+        state={
+            "current": State(ShellIds.KIND, "data"),
+            "search": State(ShellIds.LOCATION, "search"),
+        },
     )
-    def _route(pathname: str | None, current: str | None, search: str | None) -> tuple[Any, Any]:
+    def _route(pathname: str | None, current: str | None, search: str | None) -> dict[str, Any]:
         kind = page_of(app.strip_relative_path(pathname or "/"))
         if kind == current:
-            return dash.no_update, dash.no_update
-        return pages[kind](search), kind
+            return {"content": dash.no_update, "kind": dash.no_update}
+        return {"content": pages[kind](search), "kind": kind}
