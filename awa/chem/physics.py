@@ -37,6 +37,12 @@ ENERGY_FULL_SCALE_KEV = 1500.0
 TOF_FULL_SCALE_NS = 320.0
 #: Largest channel value of both PHA words.
 CHANNEL_MAX = 1023
+#: keV per residual-energy channel (spec section 4).
+E_KEV_PER_CHANNEL = 1500 / 1023
+#: ns per time-of-flight channel (spec section 4).
+T_NS_PER_CHANNEL = 320 / 1023
+#: TOF channel of the instrument's artefact peak, rejected by the ``tof1019`` filter.
+TOF_ARTEFACT = 1019
 #: Mass-fit coefficients a1..a6 (spec section 4).
 MASS_FIT = (-0.0148377, -0.423249, -1.63108, 0.306567, 0.0379776, 0.0592979)
 #: The mass fit is valid only above this residual energy (keV).

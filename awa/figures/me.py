@@ -19,7 +19,8 @@ from plotly.subplots import make_subplots
 
 from awa.chem import physics
 from awa.figures.common import COLORSCALE, FONT, message_figure
-from awa.mequery import MeSeries, format_boxes
+from awa.filters import format_boxes
+from awa.query.results import MeSeries
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
