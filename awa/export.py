@@ -19,6 +19,8 @@ x bin (header: lower x edges); the full edges (one more than bins) are in the he
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -55,6 +57,15 @@ class HistogramCsv:
     counts: npt.NDArray[np.float64]
     x_edges: npt.NDArray[np.float64]
     y_edges: npt.NDArray[np.float64]
+
+
+def decode_upload(content: str) -> str:
+    """Text of a ``dcc.Upload`` data URL (base64), as UTF-8."""
+    _, _, data = content.partition(",")
+    try:
+        return base64.b64decode(data).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise CsvFormatError("the file is not UTF-8 text") from None
 
 
 def histogram_csv(hist: Hist2D, kind: str, title: str, state: AppState) -> str:

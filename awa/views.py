@@ -7,8 +7,6 @@ names none), calls the query layer and a figure builder, and turns every expecte
 
 from __future__ import annotations
 
-import base64
-import binascii
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -379,15 +377,6 @@ def graph_config(base: dict[str, Any], image_format: str) -> dict[str, Any]:
     return config
 
 
-def decode_upload(content: str) -> str:
-    """Text of a ``dcc.Upload`` data URL (base64), as UTF-8."""
-    _, _, data = content.partition(",")
-    try:
-        return base64.b64decode(data).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise export.CsvFormatError("the file is not UTF-8 text") from None
-
-
 def upload_view(contents: list[str], names: list[str]) -> View:
     """Sum and plot uploaded histogram CSVs (all on one grid)."""
     from awa.figures.et import et_figure
@@ -408,7 +397,7 @@ def upload_view(contents: list[str], names: list[str]) -> View:
         items = []
         for content, name in zip(contents, names or [""] * len(contents), strict=False):
             try:
-                items.append(export.parse_histogram_csv(decode_upload(content)))
+                items.append(export.parse_histogram_csv(export.decode_upload(content)))
             except export.CsvFormatError as exc:
                 raise export.CsvFormatError(f"{name}: {exc}") from None
         total = export.sum_histograms(items)
