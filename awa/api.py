@@ -11,7 +11,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, jsonify, request, send_from_directory, stream_with_context
 
-from awa import coverage, export, mequery, query, views
+from awa import coverage, export, query, views
 from awa.model import FilterError, parse_query
 from awa.settings import Settings
 
@@ -92,14 +92,11 @@ def make_blueprint(settings: Settings) -> Blueprint:
             if kind == "events":
                 # fail before streaming: a missing store or too many rows is a clear error,
                 # never a file cut short
-                rows = query.count_rows(settings.data_dir, sel.times)
-                if settings.max_rows and rows > settings.max_rows:
-                    return _error(
-                        413,
-                        f"the time range holds {rows:,} PHA rows, more than the "
-                        f"{settings.max_rows:,} an event download may scan; choose a shorter "
-                        "time range (histogram downloads have no such limit)",
-                    )
+                query.check_row_limit(
+                    query.count_rows(settings.data_dir, sel.times), settings.max_rows or None,
+                    "PHA rows", scans="an event download may scan",
+                    hint=" (histogram downloads have no such limit)",
+                )  # fmt: skip
                 chunks = export.iter_events_csv(settings.data_dir, state, settings.chunk_rows,
                                                 settings.max_rows)  # fmt: skip
                 return _csv_response(chunks, "awa_events.csv")
@@ -161,12 +158,13 @@ def _me_download(settings: Settings, kind: str) -> Response:
         if kind == "me":
             totals = query.me_totals(key, sel.times, sel.l_range, settings.max_rows)
             title = f"Matrix elements, {totals.n_cycles} science cycles"
-            return _csv_response(iter([mequery.me_csv(totals, state, title)]), "awa_me.csv")
-        series = mequery.me_timeline(
-            key, sel.times, sel.l_range, state.view.me.boxes, settings.max_rows,
-            settings.max_rows,
+            return _csv_response(iter([export.me_csv(totals, state, title)]), "awa_me.csv")
+        # every cycle (no decimation), within the row limit
+        series = query.me_timeline(
+            key, sel.times, sel.l_range, state.view.me.boxes, points=None,
+            max_rows=settings.max_rows,
         )  # fmt: skip
-        text = mequery.me_timeline_csv(series, state)
+        text = export.me_timeline_csv(series, state)
         return _csv_response(iter([text]), "awa_me_timeline.csv")
     except FilterError as exc:
         return _error(400, f"Bad parameters: {exc}")

@@ -8,31 +8,27 @@ The callbacks run
 - in Celery workers with Redis as broker and result store when ``AWA_REDIS_URL`` is set,
   so that several hosts share the work (``celery -A awa.worker worker``).
 
-Progress comes from splitting the selection's time ranges at UTC midnights
-(:func:`day_pieces`) and summing the histogram of each day: every event lies in exactly
-one piece, so the sum equals the histogram of the whole selection, and each day's
-histogram is memoized on its own (a later selection overlapping those days reuses them).
-:func:`progress_scope` applies this to the histogram calls made inside it without the
-view code having to know.  No Dash import at module level; no per-user state in globals.
+Progress comes from the histogram queries themselves: given a ``progress`` callback,
+:func:`awa.query.et_histogram` and :func:`awa.query.mmq_histogram` split the selection at
+UTC midnights (:func:`day_pieces`) and sum the days (each memoized on its own), calling
+``progress(done, total)`` after each.  :func:`progress_scope` names the report of the long
+request being drawn; the views ask :func:`day_progress` for the callback to pass down.
+No Dash import at module level; no per-user state in globals (the report is a context
+variable, private to the thread or task that sets it).
 """
 
 from __future__ import annotations
 
-import inspect
 import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
-from datetime import datetime, timedelta
+from contextvars import ContextVar
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from awa import query
-from awa.cache import intercept
-from awa.model import Selection, TimeRange
+from awa.model import Selection
+from awa.query import Progress, day_pieces, sum_histograms
 from awa.settings import Settings
 
 if TYPE_CHECKING:
@@ -42,30 +38,27 @@ if TYPE_CHECKING:
 #: ``report(what, done, total)``: ``done`` of ``total`` days of histogram ``what`` are drawn.
 ProgressReport = Callable[[str, int, int], None]
 
-#: Histogram functions that are split into days, and the label of each in progress reports.
-DAY_SPLIT: dict[str, str] = {"et_histogram": "E-T", "mmq_histogram": "M-M/Q"}
+__all__ = [
+    "ProgressReport",
+    "celery_of",
+    "day_pieces",
+    "day_progress",
+    "default_background_dir",
+    "is_long",
+    "make_celery",
+    "make_manager",
+    "progress_scope",
+    "progress_text",
+    "selection_days",
+    "sum_histograms",
+]
+
+_report: ContextVar[ProgressReport | None] = ContextVar("awa_progress_report", default=None)
 
 
 # ---------------------------------------------------------------------------------------
-# Days
+# Days (day_pieces and sum_histograms live in awa.query.histograms)
 # ---------------------------------------------------------------------------------------
-
-
-def day_pieces(times: tuple[TimeRange, ...]) -> tuple[TimeRange, ...]:
-    """Cut time ranges at every UTC midnight inside them.
-
-    The pieces are half-open like the ranges, in time order, and cover exactly the same
-    instants: each lies within one UTC day.
-    """
-    out: list[TimeRange] = []
-    for r in times:
-        start = r.start
-        while start < r.end:
-            midnight = datetime(start.year, start.month, start.day) + timedelta(days=1)
-            end = min(midnight, r.end)
-            out.append(TimeRange(start, end))
-            start = end
-    return tuple(out)
 
 
 def selection_days(sel: Selection) -> float:
@@ -83,99 +76,31 @@ def is_long(sel: Selection, settings: Settings) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
-def sum_histograms(parts: list[query.Hist2D]) -> query.Hist2D:
-    """Sum histograms drawn on the same grid (counts and event numbers add).
-
-    Raises
-    ------
-    ValueError
-        When there are no parts or their bin edges differ.
-    """
-    if not parts:
-        raise ValueError("no histograms to sum")
-    first = parts[0]
-    for p in parts[1:]:
-        if not (
-            np.array_equal(p.x_edges, first.x_edges)
-            and np.array_equal(p.y_edges, first.y_edges)
-            and p.weighted == first.weighted
-        ):
-            raise ValueError("histograms to sum must share bin edges and weighting")
-    counts = np.sum([p.counts for p in parts], axis=0)
-    return query.Hist2D(
-        counts,
-        first.x_edges,
-        first.y_edges,
-        sum(p.n_selected for p in parts),
-        sum(p.n_shown for p in parts),
-        weighted=first.weighted,
-    )
-
-
-def histogram_by_day(
-    fn: Callable[..., query.Hist2D],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    report: Callable[[int, int], None] | None = None,
-) -> query.Hist2D:
-    """Run histogram query ``fn(*args, **kwargs)`` one UTC day at a time and sum the days.
-
-    ``fn`` is :func:`awa.query.et_histogram` or :func:`awa.query.mmq_histogram` (any
-    function with ``key``, ``sel`` and ``max_rows`` parameters returning a
-    :class:`~awa.query.Hist2D`).  The row limit ``max_rows`` is checked once on the whole
-    selection, as the single call would; ``report(done, total)`` follows each day.
-
-    Raises
-    ------
-    awa.query.SelectionTooLargeError
-        When the whole selection holds more than ``max_rows`` store rows.
-    """
-    bound = inspect.signature(inspect.unwrap(fn)).bind(*args, **kwargs)
-    bound.apply_defaults()
-    key: query.StoreKey = bound.arguments["key"]
-    sel: Selection = bound.arguments["sel"]
-    max_rows = bound.arguments.get("max_rows")
-    pieces = day_pieces(sel.times)
-    if len(pieces) <= 1:
-        out = fn(*args, **kwargs)
-        if report is not None:
-            report(1, 1)
-        return out
-    if max_rows is not None:
-        total = query.count_rows(key.data_dir, sel.times)
-        if total > max_rows:
-            raise query.SelectionTooLargeError(
-                f"the time range holds {total:,} events, more than the {max_rows:,} one "
-                f"view scans; choose a shorter time range"
-            )
-    parts = []
-    for i, piece in enumerate(pieces):
-        # Each day keeps the row limit, so its key is that of a one-day view of the day.
-        day = dict(bound.arguments, sel=replace(sel, times=(piece,)))
-        parts.append(fn(**day))
-        if report is not None:
-            report(i + 1, len(pieces))
-    return sum_histograms(parts)
-
-
 @contextmanager
 def progress_scope(report: ProgressReport) -> Iterator[None]:
-    """Inside the block, histogram queries run day by day and report their progress.
+    """Inside the block, the E-T and M-M/Q views draw day by day and report to ``report``.
 
-    Calls of :func:`awa.query.et_histogram` and :func:`awa.query.mmq_histogram` (also
-    those made by view functions) are split by :func:`histogram_by_day`; ``report`` gets
-    the histogram's label, the days done and the days in all.  Other queries run as usual.
+    ``report`` gets the histogram's label, the days done and the days in all.  The views
+    pass :func:`day_progress` of their label to the histogram query as its ``progress``
+    argument; other queries run as usual.
     """
-    targets = {getattr(query, name): label for name, label in DAY_SPLIT.items()}
-
-    def hook(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        label = targets.get(fn)
-        if label is None:
-            return fn(*args, **kwargs)
-        return histogram_by_day(fn, args, kwargs, lambda done, n: report(label, done, n))
-
-    with intercept(hook):
+    token = _report.set(report)
+    try:
         yield
+    finally:
+        _report.reset(token)
+
+
+def day_progress(label: str) -> Progress | None:
+    """The ``progress`` callback for histogram ``label`` (None outside :func:`progress_scope`)."""
+    report = _report.get()
+    if report is None:
+        return None
+
+    def progress(done: int, total: int) -> None:
+        report(label, done, total)
+
+    return progress
 
 
 def progress_text(what: str, done: int, total: int) -> str:

@@ -11,9 +11,12 @@ Two inputs that parse to the same filter therefore share one cache entry, whatev
 spelling, and no key depends on how a function was called (positional or keyword, default
 values spelt out or not, ``2`` or ``2.0``).
 
+A ``progress`` argument (a callback of the background callbacks) says how a result is
+computed, never what it is: it is left out of keys, and a call that passes one runs without
+the cache (the function then memoizes its parts itself, e.g. one histogram per day).
+
 Nothing here holds per-request state in module globals: ``cache`` is the late-bound
-extension object (its storage lives in the backend) and the call hook of :func:`intercept`
-is a context variable, private to the thread or task that sets it.
+extension object (its storage lives in the backend).
 """
 
 from __future__ import annotations
@@ -25,9 +28,7 @@ import hashlib
 import inspect
 import logging
 import warnings
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time, timedelta
 from pathlib import PurePath
 from typing import Any, TypeVar, cast
@@ -47,10 +48,9 @@ log = logging.getLogger(__name__)
 
 cache = Cache()
 
-#: A call hook: ``hook(function, args, kwargs)`` runs instead of a memoized ``function``.
-CallHook = Callable[[Callable[..., Any], tuple[Any, ...], dict[str, Any]], Any]
-
-_hook: ContextVar[CallHook | None] = ContextVar("awa_cache_hook", default=None)
+#: Keyword arguments that steer how a result is computed, not what it is: not in keys,
+#: and a call passing one (not None) runs uncached.
+UNKEYED = ("progress",)
 
 
 def cache_config(settings: Settings) -> dict[str, Any]:
@@ -151,12 +151,14 @@ def memo_key(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> str:
 
     Arguments are bound to ``fn``'s signature with defaults applied, so positional and
     keyword spellings of one call share a key.  The key names the function and hashes the
-    :func:`canonical` form of every argument (SHA-256).
+    :func:`canonical` form of every argument (SHA-256) except those in :data:`UNKEYED`.
     """
     target = inspect.unwrap(fn)
     bound = inspect.signature(target).bind(*args, **kwargs)
     bound.apply_defaults()
-    material = repr(tuple((name, canonical(v)) for name, v in bound.arguments.items()))
+    material = repr(
+        tuple((name, canonical(v)) for name, v in bound.arguments.items() if name not in UNKEYED)
+    )
     digest = hashlib.sha256(material.encode("utf-8")).hexdigest()
     return f"v{CACHE_VERSION}:{target.__module__}.{target.__qualname__}:{digest}"
 
@@ -185,21 +187,15 @@ def _store(key: str, value: Any) -> None:
 def cached(fn: F) -> F:
     """Memoize ``fn`` in ``cache`` (key: :func:`memo_key`) when a Flask app is active.
 
-    Outside an app context ``fn`` runs directly.  Inside an :func:`intercept` block the
-    block's hook receives the call instead.  ``fn.uncached`` is the original function and
-    ``fn.key(*args, **kwargs)`` the key of a call.
+    Outside an app context ``fn`` runs directly, and so does a call passing a keyword
+    argument of :data:`UNKEYED` (e.g. ``progress``).  ``fn.uncached`` is the original
+    function and ``fn.key(*args, **kwargs)`` the key of a call.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        hook = _hook.get()
-        if hook is not None:
-            token = _hook.set(None)  # the hook's own calls run normally
-            try:
-                return hook(wrapper, args, kwargs)
-            finally:
-                _hook.reset(token)
-        if not _active():
+        steered = any(kwargs.get(name) is not None for name in UNKEYED)
+        if steered or not _active():
             return fn(*args, **kwargs)
         key = memo_key(fn, *args, **kwargs)
         hit = _lookup(key)
@@ -213,19 +209,3 @@ def cached(fn: F) -> F:
     wrapper.key = functools.partial(memo_key, fn)  # type: ignore[attr-defined]
     return cast(F, wrapper)
 
-
-@contextmanager
-def intercept(hook: CallHook) -> Iterator[None]:
-    """Route every call of a :func:`cached` function inside the block through ``hook``.
-
-    ``hook(function, args, kwargs)`` returns the call's result; calls it makes itself
-    (e.g. ``function(*args, **kwargs)``, or calls on parts of the work) run normally,
-    memoized.  Used to split long histograms into days with progress reports
-    (:mod:`awa.background`).  The hook is a context variable: it affects only the thread
-    or task that entered the block.
-    """
-    token = _hook.set(hook)
-    try:
-        yield
-    finally:
-        _hook.reset(token)

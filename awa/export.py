@@ -1,4 +1,4 @@
-"""CSV formats of AWA downloads: histograms (write and read back), events, timelines.
+"""CSV formats of AWA downloads: histograms (write and read back), events, timelines, ME.
 
 Histogram CSV::
 
@@ -19,6 +19,8 @@ x bin (header: lower x edges); the full edges (one more than bins) are in the he
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,9 +31,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from awa import query
-from awa.chem import schema
-from awa.model import AppState, to_query
-from awa.query import Hist2D
+from awa.chem import physics, schema
+from awa.model import AppState, format_boxes, to_query
+from awa.query.results import Hist2D, MeSeries, MeTotals
+
+FloatArray = npt.NDArray[np.float64]
 
 HIST_AXES = {
     "et": ("TOF channel", "Energy channel"),
@@ -53,6 +57,15 @@ class HistogramCsv:
     counts: npt.NDArray[np.float64]
     x_edges: npt.NDArray[np.float64]
     y_edges: npt.NDArray[np.float64]
+
+
+def decode_upload(content: str) -> str:
+    """Text of a ``dcc.Upload`` data URL (base64), as UTF-8."""
+    _, _, data = content.partition(",")
+    try:
+        return base64.b64decode(data).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise CsvFormatError("the file is not UTF-8 text") from None
 
 
 def histogram_csv(hist: Hist2D, kind: str, title: str, state: AppState) -> str:
@@ -183,11 +196,7 @@ def iter_timeline_csv(
     """Stream the rates store (one row per spin) inside the time ranges as CSV chunks."""
     table = query.get_table(data_dir, schema.RATES_STORE)
     ranges = query.row_ranges(table, state.selection.times)
-    total = sum(hi - lo for lo, hi in ranges)
-    if max_rows is not None and total > max_rows:
-        raise query.SelectionTooLargeError(
-            f"the time range holds {total:,} spins; choose a shorter time range"
-        )
+    query.check_row_limit(sum(hi - lo for lo, hi in ranges), max_rows, "spins")
     yield f"# Query: {to_query(state)}\n"
     yield "time_utc," + ",".join(TIMELINE_COLUMNS) + "\n"
     for lo, hi in ranges:
@@ -197,3 +206,57 @@ def iter_timeline_csv(
             for c in TIMELINE_COLUMNS:
                 frame[c] = rows[c]
             yield frame.to_csv(index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S")
+
+
+def box_table(counts: FloatArray) -> pd.DataFrame:
+    """The ME boxes with their limits and ``counts`` (array of 512, ME0..ME511).
+
+    Columns: ``me``, ``kind``, ``nq_lo``, ``nq_hi``, ``nm_lo``, ``nm_hi`` (DPU indices,
+    inclusive), ``mpq_lo``, ``mpq_hi`` (amu/e), ``mass_lo``, ``mass_hi`` (amu; none for
+    doubles), ``counts``.
+    """
+    if len(counts) < schema.N_ME_BOXES:
+        raise ValueError(f"expected {schema.N_ME} ME counts, got {len(counts)}")
+    boxes = physics.me_boxes()
+    double = (boxes["kind"] == "double").to_numpy()
+    return pd.DataFrame(
+        {
+            "me": boxes["me"],
+            "kind": boxes["kind"],
+            "nq_lo": boxes["nq_lo"],
+            "nq_hi": boxes["nq_lo"] + boxes["width"] - 1,
+            "nm_lo": boxes["nm_lo"].where(~double),
+            "nm_hi": (boxes["nm_lo"] + boxes["height"] - 1).where(~double),
+            "mpq_lo": boxes["mpq_lo"],
+            "mpq_hi": boxes["mpq_hi"],
+            "mass_lo": boxes["mass_lo"].where(~double),
+            "mass_hi": boxes["mass_hi"].where(~double),
+            "counts": np.asarray(counts[: schema.N_ME_BOXES], dtype=np.float64),
+        }
+    )
+
+
+def me_csv(totals: MeTotals, state: AppState, title: str) -> str:
+    """CSV text of the ME box totals: ``#`` header lines, then one row per box (0-490)."""
+    out = io.StringIO()
+    sel = state.selection
+    l_text = f"L {sel.l_range[0]:g}-{sel.l_range[1]:g}" if sel.l_range else "all L"
+    out.write(f"# PLOTTITLE: {title}\n# Filters: {l_text}; science cycles (CSHK 0)\n")
+    out.write(f"# Query: {to_query(state)}\n# KIND: me\n# CYCLES: {totals.n_cycles}\n")
+    out.write("# Units: M/Q in amu/e, mass in amu, counts summed over the cycles; NQ = x - 1, ")
+    out.write("NM = y - 1 (DPU indices, spec section 6); doubles have no mass\n")
+    box_table(totals.counts).to_csv(out, index=False, float_format="%.6g", lineterminator="\n")
+    return out.getvalue()
+
+
+def me_timeline_csv(series: MeSeries, state: AppState) -> str:
+    """CSV text of an ME timeline (time, counts of the chosen boxes per cycle)."""
+    out = io.StringIO()
+    out.write(f"# PLOTTITLE: ME timeline, boxes {format_boxes(series.boxes)}\n")
+    out.write(f"# Query: {to_query(state)}\n# KIND: me_timeline\n")
+    out.write(f"# CYCLES: {series.n_cycles}\n")
+    out.write("time_utc,counts_per_cycle\n")
+    stamps = pd.to_datetime(series.t_ns).strftime("%Y-%m-%dT%H:%M:%S")
+    for s, c in zip(stamps, series.counts, strict=True):
+        out.write(f"{s},{c:.10g}\n")
+    return out.getvalue()

@@ -7,16 +7,14 @@ names none), calls the query layer and a figure builder, and turns every expecte
 
 from __future__ import annotations
 
-import base64
-import binascii
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 
-from awa import export, query
+from awa import background, export, query
 from awa.chem import schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
@@ -26,6 +24,7 @@ from awa.model import (
     AppState,
     FilterError,
     TimeRange,
+    format_boxes,
     format_time_range,
     parse_float,
     parse_query,
@@ -148,8 +147,9 @@ def et_view(settings: Settings, state: AppState) -> View:
         if cells > MAX_FIGURE_CELLS:
             return _too_fine(title, cells, "widen the bin or narrow the TOF/energy ranges")
         hist = query.et_histogram(
-            key, sel, view.et_bin, view.et_x, view.et_y, settings.max_rows, settings.chunk_rows
-        )
+            key, sel, view.et_bin, view.et_x, view.et_y, settings.max_rows, settings.chunk_rows,
+            progress=background.day_progress("E-T"),
+        )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
     head = f"{title}: {hist.n_shown:,} of {hist.n_selected:,} events"
@@ -171,11 +171,6 @@ def data_dir_status(settings: Settings) -> str:
     if not span:
         return "The PHA store is empty."
     return f"PHA store: {rows:,} events, {span[0]:%Y-%m-%d} to {span[1]:%Y-%m-%d}"
-
-
-def replace_view(state: AppState, **changes: object) -> AppState:
-    """Return ``state`` with view options changed."""
-    return replace(state, view=replace(state.view, **changes))  # type: ignore[arg-type]
 
 
 def state_of(search: str | None) -> AppState:
@@ -206,7 +201,7 @@ def mmq_view(settings: Settings, state: AppState) -> View:
             return _too_fine(title, cells, "widen the log10 bins or narrow the M/Q and M ranges")
         hist = query.mmq_histogram(
             key, sel, view.mmq_binx, view.mmq_biny, view.mmq_x, view.mmq_y, view.mmq_norm,
-            settings.max_rows, settings.chunk_rows,
+            settings.max_rows, settings.chunk_rows, progress=background.day_progress("M-M/Q"),
         )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
@@ -286,7 +281,7 @@ def me_view(settings: Settings, state: AppState) -> View:
         )
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
-    n = int(totals.counts[:491].sum())
+    n = int(totals.counts[: schema.N_ME_BOXES].sum())
     head = f"{title}: {n:,} counts in {totals.n_cycles:,} cycles"
     l_text = f"L {sel.l_range[0]:g}-{sel.l_range[1]:g}" if sel.l_range is not None else "all L"
     cap = (
@@ -304,8 +299,6 @@ def me_view(settings: Settings, state: AppState) -> View:
 def me_timeline_view(settings: Settings, state: AppState) -> View:
     """Counts per cycle of the ME boxes ``state.view.me.boxes`` against time."""
     from awa.figures.me import me_timeline_figure
-    from awa.mequery import format_boxes, me_timeline
-
     opts = state.view.me
     label = format_boxes(opts.boxes)
     title = f"ME timeline: boxes {label}"
@@ -314,9 +307,9 @@ def me_timeline_view(settings: Settings, state: AppState) -> View:
     if not sel.times:
         return _no_time(settings, title)
     try:
-        series = me_timeline(
+        series = query.me_timeline(
             query.store_key(settings.data_dir), sel.times, sel.l_range, opts.boxes,
-            settings.timeline_points, settings.max_rows,
+            points=settings.timeline_points, max_rows=settings.max_rows,
         )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
@@ -340,7 +333,7 @@ def storm_options(settings: Settings, threshold_text: str | None) -> list[dict[s
         return []
     out = []
     for s in storms[:500]:
-        r = query.TimeRange(s.start, s.end)
+        r = TimeRange(s.start, s.end)
         hours = (s.end - s.start).total_seconds() / 3600
         label = f"{s.start:%Y-%m-%d %H}h, {hours:.0f} h, min Dst {s.min_dst:.0f} nT"
         out.append({"label": label, "value": format_time_range(r)})
@@ -384,15 +377,6 @@ def graph_config(base: dict[str, Any], image_format: str) -> dict[str, Any]:
     return config
 
 
-def decode_upload(content: str) -> str:
-    """Text of a ``dcc.Upload`` data URL (base64), as UTF-8."""
-    _, _, data = content.partition(",")
-    try:
-        return base64.b64decode(data).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise export.CsvFormatError("the file is not UTF-8 text") from None
-
-
 def upload_view(contents: list[str], names: list[str]) -> View:
     """Sum and plot uploaded histogram CSVs (all on one grid)."""
     from awa.figures.et import et_figure
@@ -413,7 +397,7 @@ def upload_view(contents: list[str], names: list[str]) -> View:
         items = []
         for content, name in zip(contents, names or [""] * len(contents), strict=False):
             try:
-                items.append(export.parse_histogram_csv(decode_upload(content)))
+                items.append(export.parse_histogram_csv(export.decode_upload(content)))
             except export.CsvFormatError as exc:
                 raise export.CsvFormatError(f"{name}: {exc}") from None
         total = export.sum_histograms(items)

@@ -12,6 +12,7 @@ import pytest
 
 from awa import create_app, export, query, views
 from awa.model import Selection, parse_time_ranges
+from awa.query import scan
 from awa.settings import Settings
 from tests.builtstore import SimulatedStores
 
@@ -150,7 +151,7 @@ def test_query_results_are_memoized_inside_the_app(
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(q, "iter_events", counting)
+    monkeypatch.setattr(scan, "iter_events", counting)
     key = q.store_key(fallback_settings.data_dir)
     sel = Selection(times=parse_time_ranges("1986-039-0200:0300"))
     with app.server.app_context():

@@ -19,6 +19,7 @@ from dash.exceptions import PreventUpdate
 from awa import background, create_app, query
 from awa.model import Selection, TimeRange, parse_params, parse_time_ranges
 from awa.pages import explore
+from awa.query import scan
 from awa.settings import Settings, SettingsError
 from tests.builtstore import CONFIG, SimulatedStores, build_folder
 from tests.redisserver import CeleryWorker, RedisServer, start_celery_worker, start_redis
@@ -75,6 +76,11 @@ SELECTIONS = {
 }
 
 
+def days_done(seen: list[tuple[int, int]]) -> Any:
+    """A progress callback recording (done, total)."""
+    return lambda done, total: seen.append((done, total))
+
+
 @pytest.mark.parametrize("name", SELECTIONS)
 def test_summed_days_equal_the_whole_histogram(name: str, three_days: SimulatedStores) -> None:
     key = query.store_key(three_days.folder)
@@ -82,11 +88,8 @@ def test_summed_days_equal_the_whole_histogram(name: str, three_days: SimulatedS
     reports: list[tuple[int, int]] = []
 
     whole = query.et_histogram(key, sel, 16, chunk_rows=5000)
-    by_day = background.histogram_by_day(
-        query.et_histogram,
-        (key, sel, 16),
-        {"chunk_rows": 5000},
-        lambda d, n: reports.append((d, n)),
+    by_day = query.et_histogram(
+        key, sel, 16, chunk_rows=5000, progress=lambda d, n: reports.append((d, n))
     )
     assert whole.n_selected > 0
     np.testing.assert_array_equal(by_day.counts, whole.counts)
@@ -96,7 +99,9 @@ def test_summed_days_equal_the_whole_histogram(name: str, three_days: SimulatedS
     args = (key, sel, 0.05, 0.05, (0.5, 60.0), (0.5, 60.0))
     for norm in (False, True):
         whole_m = query.mmq_histogram(*args, normalise=norm)
-        days_m = background.histogram_by_day(query.mmq_histogram, args, {"normalise": norm})
+        days: list[tuple[int, int]] = []
+        days_m = query.mmq_histogram(*args, normalise=norm, progress=days_done(days))
+        assert days == [(i, 3) for i in (1, 2, 3)]
         np.testing.assert_allclose(days_m.counts, whole_m.counts, rtol=1e-12, atol=0)
         assert days_m.n_shown == whole_m.n_shown
         assert days_m.weighted is norm
@@ -110,7 +115,7 @@ def test_the_row_limit_applies_to_the_whole_selection(three_days: SimulatedStore
     )
     limit = per_day + 1  # every day fits, the three days do not
     with pytest.raises(query.SelectionTooLargeError, match="choose a shorter time range"):
-        background.histogram_by_day(query.et_histogram, (key, sel, 16), {"max_rows": limit})
+        query.et_histogram(key, sel, 16, max_rows=limit, progress=lambda d, n: None)
 
 
 def test_sum_histograms_checks_the_grid(three_days: SimulatedStores) -> None:
@@ -143,6 +148,31 @@ def test_progress_scope_splits_the_histograms_of_a_view(three_days: SimulatedSto
     assert mmq.caption == views.mmq_view(settings, state).caption
     assert background.progress_text("E-T", 12, 30) == "E-T histogram: 12 of 30 days"
     assert background.progress_text("E-T", 1, 1) == "E-T histogram: 1 of 1 day"
+
+
+def test_progress_does_not_depend_on_the_histogram_names(
+    three_days: SimulatedStores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The view passes its progress callback down; renaming or wrapping a query is safe."""
+    from awa import views
+
+    real_et, real_mmq = query.et_histogram, query.mmq_histogram
+
+    def renamed_et(*args: Any, **kwargs: Any) -> Any:
+        return real_et(*args, **kwargs)
+
+    def renamed_mmq(*args: Any, **kwargs: Any) -> Any:
+        return real_mmq(*args, **kwargs)
+
+    monkeypatch.setattr(query, "et_histogram", renamed_et)
+    monkeypatch.setattr(query, "mmq_histogram", renamed_mmq)
+    settings = Settings(data_dir=three_days.folder, cache_type="null")
+    state = parse_params({"t": "1986-038-1200:1986-040-1200", "etbin": "32"})[0]
+    reports: list[tuple[str, int, int]] = []
+    with background.progress_scope(lambda *r: reports.append(r)):
+        views.et_view(settings, state)
+        views.mmq_view(settings, state)
+    assert reports == [("E-T", d, 3) for d in (1, 2, 3)] + [("M-M/Q", d, 3) for d in (1, 2, 3)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -314,7 +344,7 @@ def test_cancel_stops_a_diskcache_job(
         time.sleep(30)
         raise AssertionError("not cancelled")
 
-    monkeypatch.setattr(background, "histogram_by_day", slow)  # inherited by the job
+    monkeypatch.setattr(query, "et_histogram", slow)  # inherited by the job
     app = create_app(long_settings)
     client = app.server.test_client()
     body = _job_body(app, {"search": LONG, "seq": 1})
@@ -381,7 +411,7 @@ def test_long_selection_runs_in_a_celery_worker(
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(query, "iter_events", counting)
+    monkeypatch.setattr(scan, "iter_events", counting)
     sel = parse_params({"t": "1986-039-0000:1986-040-0000"})[0].selection
     with app.server.app_context():
         day = query.et_histogram(

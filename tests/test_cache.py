@@ -16,8 +16,9 @@ import numpy as np
 import pytest
 
 from awa import create_app, query
-from awa.cache import UncacheableArgumentError, canonical, intercept, memo_key
+from awa.cache import UncacheableArgumentError, canonical, memo_key
 from awa.model import Selection, TimeRange, parse_params
+from awa.query import scan
 from awa.settings import Settings
 from tests.builtstore import SimulatedStores
 from tests.redisserver import ROOT, RedisServer, free_port, start_redis
@@ -41,7 +42,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         seen.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(query, "iter_events", counting)
+    monkeypatch.setattr(scan, "iter_events", counting)
     return seen
 
 
@@ -76,7 +77,7 @@ def test_key_is_the_parsed_filter_not_the_raw_text(tmp_path: Path) -> None:
     # call spelling does not matter: keywords, defaults spelt out, 16 vs 16.0 bounds
     assert k == memo_key(query.et_histogram, key, sel=b, bin_width=16, x_range=(0, 1023))
     assert k == query.et_histogram.key(key, b, 16, max_rows=None)  # type: ignore[attr-defined]
-    assert k.startswith("v1:awa.query.et_histogram:")
+    assert k.startswith("v1:awa.query.histograms.et_histogram:")
     # a different filter, bin, store version or function is another entry
     c = _sel(t="1986-039-0200:0300", L="2,9", ssd="0,1", mlt="2200-0400")
     assert memo_key(query.et_histogram, key, c, 16) != k
@@ -131,20 +132,22 @@ def test_an_unreachable_redis_costs_speed_not_the_answer(
     np.testing.assert_array_equal(hist.counts, query.et_histogram(key, sel, 32).counts)
 
 
-def test_intercept_routes_calls_to_the_hook(store_settings: Settings) -> None:
-    key = query.store_key(store_settings.data_dir)
+def test_a_progress_callback_is_not_part_of_the_key(
+    fallback_settings: Settings, calls: list[int]
+) -> None:
+    app = create_app(replace(fallback_settings, cache_type="simple"))
+    key = query.store_key(fallback_settings.data_dir)
     sel = _sel(t="1986-039-0200:0300")
-    seen: list[Any] = []
-
-    def hook(fn: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        seen.append((fn, args, kwargs))
-        return fn(*args, **kwargs)  # runs normally (no recursion into the hook)
-
-    with intercept(hook):
-        hist = query.et_histogram(key, sel, bin_width=32)
-    assert seen == [(query.et_histogram, (key, sel), {"bin_width": 32})]
-    assert hist.n_selected == query.et_histogram(key, sel, 32).n_selected
-    assert len(seen) == 1  # outside the block the hook is gone
+    k = memo_key(query.et_histogram, key, sel, 32)
+    assert k == memo_key(query.et_histogram, key, sel, 32, progress=None)
+    seen: list[tuple[int, int]] = []
+    with app.server.app_context():
+        query.et_histogram(key, sel, 32)
+        assert len(calls) == 1
+        # a call with progress runs (here: its one day) through the memoized query
+        query.et_histogram(key, sel, 32, progress=lambda d, n: seen.append((d, n)))
+        assert len(calls) == 1
+    assert seen == [(1, 1)]
 
 
 # ---------------------------------------------------------------------------------------

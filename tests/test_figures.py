@@ -151,7 +151,7 @@ def _uses_the_awa_template(fig: Any) -> bool:
 
 def test_every_figure_uses_the_awa_template() -> None:
     from awa.figures.me import me_figure, me_timeline_figure
-    from awa.mequery import MeSeries
+    from awa.query.results import MeSeries
 
     view = ViewOptions()
     t = np.arange(3, dtype=np.int64) * 10**9

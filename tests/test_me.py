@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from awa import create_app, mequery, query
+from awa import create_app, query
 from awa.chem import physics, schema
 from awa.figures.me import (
     box_outlines,
@@ -20,7 +20,16 @@ from awa.figures.me import (
     me_figure,
     me_timeline_figure,
 )
-from awa.model import FilterError, TimeRange, parse_query
+from awa.model import (
+    ALL_BOXES,
+    FilterError,
+    MeOptions,
+    TimeRange,
+    format_boxes,
+    parse_boxes,
+    parse_params,
+    parse_query,
+)
 from awa.pages import me as me_page
 from awa.settings import Settings
 from data_build import simulate, stores
@@ -145,22 +154,27 @@ def test_colour_limits_and_axis_window() -> None:
     assert me_figure(np.zeros(512), "t").layout.meta["awa_message"].startswith("No matrix")
 
 
+def _me_options(z: str, mpq: str, mass: str, boxes: str) -> tuple[MeOptions, list[str]]:
+    state, errors = parse_params({"mez": z, "mex": mpq, "mey": mass, "boxes": boxes}, strict=False)
+    return state.view.me, errors
+
+
 def test_options_parse_with_messages() -> None:
-    opts, errors = mequery.parse_me_options("1,1e4", "0.7,30", "", "55, 90 252-256")
+    opts, errors = _me_options("1,1e4", "0.7,30", "", "55, 90 252-256")
     assert opts.z_range == (1.0, 1e4)
     assert opts.mpq_range == (0.7, 30.0)
     assert opts.mass_range is None
     assert errors == []
     assert opts.boxes == (55, 90, 252, 253, 254, 255, 256)
-    opts, errors = mequery.parse_me_options("5,1", "abc", "0,10", "600")
-    assert opts == mequery.MeOptions()
+    opts, errors = _me_options("5,1", "abc", "0,10", "600")
+    assert opts == MeOptions()
     assert len(errors) == 4
     assert any("outside 0-490" in e for e in errors)
-    assert mequery.format_boxes((1, 2, 3, 7, 9, 10)) == "1-3,7,9-10"
-    assert mequery.parse_boxes(mequery.format_boxes((1, 2, 3, 7, 9, 10))) == (1, 2, 3, 7, 9, 10)
-    assert mequery.parse_boxes("all") == mequery.ALL_BOXES
+    assert format_boxes((1, 2, 3, 7, 9, 10)) == "1-3,7,9-10"
+    assert parse_boxes(format_boxes((1, 2, 3, 7, 9, 10))) == (1, 2, 3, 7, 9, 10)
+    assert parse_boxes("all") == ALL_BOXES
     with pytest.raises(FilterError, match="accepted"):
-        mequery.parse_boxes("55,x")
+        parse_boxes("55,x")
 
 
 # ---------------------------------------------------------------------------------------
@@ -232,17 +246,17 @@ def test_me_timeline_sums_the_chosen_boxes(sim_store: SimulatedStores) -> None:
     key = query.store_key(sim_store.folder)
     times = (TimeRange(dt.datetime(1986, 2, 8, 2), dt.datetime(1986, 2, 8, 9)),)
     boxes = (3, 55, 252, 490)
-    series = mequery.me_timeline(key, times, (2.0, 10.0), boxes, points=10_000)
+    series = query.me_timeline(key, times, (2.0, 10.0), boxes, points=10_000)
     want = _brute_force(sim_store.me, "1986-02-08 02:00", "1986-02-08 09:00", (2.0, 10.0),
                         list(boxes))  # fmt: skip
     assert series.n_cycles == len(want)
     np.testing.assert_allclose(series.counts, want.to_numpy())
     assert series.total == pytest.approx(float(want.sum()))
-    short = mequery.me_timeline(key, times, (2.0, 10.0), boxes, points=20)
+    short = query.me_timeline(key, times, (2.0, 10.0), boxes, points=20)
     assert len(short.counts) <= 20
     assert short.counts.max() == want.max()
     with pytest.raises(query.SelectionTooLargeError):
-        mequery.me_timeline(key, times, None, boxes, max_rows=5)
+        query.me_timeline(key, times, None, boxes, max_rows=5)
     fig = me_timeline_figure(series, "ME", (times[0].start, times[0].end))
     y = np.asarray(fig.data[0].y, dtype=float)
     np.testing.assert_allclose(y[np.isfinite(y)], want.to_numpy())  # gaps only add breaks
@@ -287,6 +301,54 @@ def test_me_csv_downloads(client: Any, sim_store: SimulatedStores) -> None:
     assert r.status_code == 400
     assert "mex: low 20 is not below high 1" in r.text
     assert client.get("/download/me.csv?t=1986-039&L=x").status_code == 400
+
+
+def test_me_timeline_download_keeps_the_row_limit(
+    store_settings: Settings, sim_store: SimulatedStores
+) -> None:
+    """The ME timeline CSV holds every cycle and is refused beyond ``max_rows`` (the limit
+    was once passed as the number of points, so it was never checked)."""
+    from dataclasses import replace
+
+    t = sim_store.me["SpinStartTime"]
+    rows = int(((t >= "1986-02-08 02:00") & (t < "1986-02-08 05:00")).sum())
+    path = "/download/me_timeline.csv?t=1986-039-0200:0500&boxes=55,252-256"
+    at_limit = create_app(replace(store_settings, max_rows=rows)).server.test_client()
+    r = at_limit.get(path)
+    assert r.status_code == 200
+    lines = r.get_data(as_text=True).splitlines()
+    cycles = int(lines[3].removeprefix("# CYCLES: "))
+    assert len(lines) - 5 == cycles > 0  # every science cycle, no decimation
+    below = create_app(replace(store_settings, max_rows=rows - 1)).server.test_client()
+    r = below.get(path)
+    assert r.status_code == 413
+    assert "choose a shorter time range" in r.get_data(as_text=True)
+
+
+def test_me_timeline_download_asks_for_every_cycle_within_the_limit(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``max_rows`` is the row limit, never the number of points of the trace."""
+    import inspect
+    from dataclasses import replace
+
+    real = query.me_timeline
+    calls: list[dict[str, Any]] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        bound = inspect.signature(inspect.unwrap(real)).bind(*args, **kwargs)
+        bound.apply_defaults()
+        calls.append(dict(bound.arguments))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(query, "me_timeline", spy)
+    settings = replace(store_settings, max_rows=123_456)
+    client = create_app(settings).server.test_client()
+    r = client.get("/download/me_timeline.csv?t=1986-039-0200:0500&boxes=55")
+    assert r.status_code == 200
+    assert len(calls) == 1
+    assert calls[0]["max_rows"] == 123_456
+    assert calls[0]["points"] is None  # the download is not decimated
 
 
 # ---------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from plotly.subplots import make_subplots
 from awa.chem import physics, schema
 from awa.chem.schema import N_ME_BOXES
 from awa.figures.common import COLORSCALE, TIME_GRID, base_layout, message_figure
-from awa.mequery import MeSeries
 from awa.model import format_boxes
+from awa.query.results import MeSeries
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -250,7 +250,7 @@ def me_timeline_figure(
     Parameters
     ----------
     series : MeSeries
-        From :func:`awa.mequery.me_timeline`.
+        From :func:`awa.query.me.me_timeline`.
     title : str
         Figure title.
     span : (datetime, datetime), optional

@@ -1,20 +1,38 @@
-"""Event scans over the column sidecar (see :mod:`awa.chem.sidecar`)."""
+"""Event scans: selected PHA events from the store (:func:`iter_events`) or the sidecar.
+
+The store path reads whole rows chunk by chunk and masks them; the sidecar path
+(:mod:`awa.chem.sidecar`) evaluates the spin-level filters per run and reads only the HDF5
+chunks that hold selected runs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from awa.chem import schema
 from awa.chem.sidecar import CHUNK, Sidecar
+from awa.model import Selection
+from awa.query.masks import (
+    CONTEXT_COLUMNS,
+    DETECTOR_COLUMNS,
+    RATE_JOIN,
+    SidecarRates,
+    StoreRates,
+    context_mask,
+    detector_mask,
+    event_mask,
+    join_rates,
+)
+from awa.query.store import check_row_limit, get_table, row_ranges
 
 #: Runs read per scan segment (bounds memory: at most 86 events per spin).
 SEGMENT_RUNS = 16_384
-#: Rates rows read beyond a segment's spins, so that whole voltage sweeps are seen.
-SWEEP_MARGIN = 130
 
 
 @dataclass(frozen=True)
@@ -52,7 +70,7 @@ def _needed_spans(
 def scan(
     side: Sidecar,
     row_ranges: list[tuple[int, int]],
-    sel: Any,
+    sel: Selection,
     event_columns: tuple[str, ...],
     run_columns: tuple[str, ...] = (),
     rate_columns: tuple[str, ...] = (),
@@ -62,7 +80,7 @@ def scan(
     Spin-level filters of ``sel`` (L, MLT, E/Q step, PAPS, DPU, TAC, priority) and its rate
     filters are evaluated per run; runs that fail are not read at all (whole HDF5 chunks
     without a selected run are skipped).  The event-level filters are applied to each block
-    (:func:`awa.query.detector_mask`).  Memory is bounded by :data:`SEGMENT_RUNS` runs.
+    (:func:`awa.query.masks.detector_mask`).  Memory is bounded by :data:`SEGMENT_RUNS` runs.
 
     Parameters
     ----------
@@ -75,11 +93,10 @@ def scan(
     event_columns, run_columns, rate_columns : tuple of str
         Columns to return per event (the filters read what they need themselves).
     """
-    from awa import query
-
-    event_need = tuple(dict.fromkeys(event_columns + query.DETECTOR_COLUMNS))
-    run_need = tuple(dict.fromkeys(run_columns + query.CONTEXT_COLUMNS + ("SpinStartTime",)))
+    event_need = tuple(dict.fromkeys(event_columns + DETECTOR_COLUMNS))
+    run_need = tuple(dict.fromkeys(run_columns + CONTEXT_COLUMNS + ("SpinStartTime",)))
     rate_need = tuple(rate_columns)
+    rates_source = SidecarRates(side)
     n_runs = side.n_runs
     start_node = side.node("/pha/runs/start")
     for lo, hi in row_ranges:
@@ -90,10 +107,10 @@ def scan(
             bounds = np.asarray(start_node[s0 : min(s1 + 1, n_runs)], dtype=np.int64)
             if len(bounds) == s1 - s0:
                 bounds = np.append(bounds, side.n_events)
-            ok = query.context_mask(runs, sel)
+            ok = context_mask(runs, sel)
             rates: dict[str, npt.NDArray[Any]] = {}
             if (sel.needs_rates and ok.any()) or rate_need:
-                rate_ok, rates = _join_rates(side, runs["SpinStartTime"], sel, rate_need)
+                rate_ok, rates = join_rates(rates_source, runs["SpinStartTime"], sel, rate_need)
                 if sel.needs_rates:
                     ok &= rate_ok
             if not ok.any():
@@ -106,33 +123,66 @@ def scan(
             per_event.update({c: np.repeat(v, lengths) for c, v in rates.items()})
             for a, b in _needed_spans(starts[ok], ends[ok], seg_lo, seg_hi):
                 cols = side.read("pha/events", event_need, a, b)
-                mask = ev_ok[a - seg_lo : b - seg_lo] & query.detector_mask(cols, sel)
+                mask = ev_ok[a - seg_lo : b - seg_lo] & detector_mask(cols, sel)
                 values = {c: cols[c] for c in event_columns}
                 values.update({c: v[a - seg_lo : b - seg_lo] for c, v in per_event.items()})
                 yield Block(values, mask)
 
 
-def _join_rates(
-    side: Sidecar, spin_t: npt.NDArray[Any], sel: Any, columns: tuple[str, ...]
-) -> tuple[npt.NDArray[np.bool_], dict[str, npt.NDArray[Any]]]:
-    """Per-run pass mask of the rate filters, and rates ``columns`` per run (float64)."""
-    from awa import query
 
-    times = np.asarray(spin_t).view(np.int64)
-    n = int(side.node("/rates/SpinStartTime").nrows)
-    lo = max(side.rates_row(int(times[0])) - SWEEP_MARGIN, 0)
-    hi = min(side.rates_row(int(times[-1]) + 1) + SWEEP_MARGIN, n)
-    need = set(columns)
-    if sel.needs_rates:
-        need |= set(query.RATE_FILTER_COLUMNS)
-    rates = side.read("rates", ["SpinStartTime", *sorted(need)], lo, hi)
-    rt = rates["SpinStartTime"].view(np.int64)
-    if len(rt) == 0:
-        return np.zeros(len(times), dtype=bool), {c: np.full(len(times), np.nan) for c in columns}
-    pos = np.minimum(np.searchsorted(rt, times), len(rt) - 1)
-    found = rt[pos] == times
-    ok = found.copy()
-    if sel.needs_rates:
-        ok &= query.spin_mask(rates, sel)[pos]
-    values = {c: np.where(found, rates[c][pos].astype(np.float64), np.nan) for c in columns}
-    return ok, values
+def iter_events(
+    data_dir: str | Path,
+    sel: Selection,
+    with_rates: bool = False,
+    chunk_rows: int = 2_000_000,
+    max_rows: int | None = None,
+    spec: schema.StoreSpec = schema.PHA_STORE,
+) -> Iterator[dict[str, npt.NDArray[Any]]]:
+    """Yield the selected PHA events chunk by chunk, as ``{column: array}``.
+
+    Parameters
+    ----------
+    data_dir : path
+        Store folder.
+    sel : Selection
+        The filters.
+    with_rates : bool
+        Also join ``RATE_JOIN`` columns of each event's spin (float64, NaN when absent).
+    chunk_rows : int
+        Rows read per chunk (bounds memory).
+    max_rows : int, optional
+        Largest number of rows scanned; more raises :class:`SelectionTooLargeError`.
+
+    Yields
+    ------
+    dict
+        PHA columns (store dtypes, ``SpinStartTime`` as int64 ns) and joined rates.
+    """
+    folder = str(Path(data_dir).resolve())
+    table = get_table(folder, spec)
+    ranges = row_ranges(table, sel.times)
+    check_row_limit(sum(hi - lo for lo, hi in ranges), max_rows, "events", scans="one view scans")
+    rates_source: StoreRates | None = None
+    for lo, hi in ranges:
+        for c0 in range(lo, hi, chunk_rows):
+            rows = table.read(c0, min(c0 + chunk_rows, hi))
+            mask = event_mask(rows, sel)
+            if not mask.any():
+                continue
+            rows = rows[mask]
+            joined: dict[str, npt.NDArray[Any]] = {}
+            if sel.needs_rates or with_rates:
+                if rates_source is None:
+                    rates_source = StoreRates(get_table(folder, schema.RATES_STORE))
+                wanted = RATE_JOIN if with_rates else ()
+                ok, joined = join_rates(rates_source, rows["SpinStartTime"], sel, wanted)
+                if sel.needs_rates:
+                    rows = rows[ok]
+                    joined = {k: v[ok] for k, v in joined.items()}
+                if len(rows) == 0:
+                    continue
+            out: dict[str, npt.NDArray[Any]] = {
+                name: rows[name] for name in rows.dtype.names or () if name != "index"
+            }
+            out.update(joined)
+            yield out
