@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+__all__ = ["create_app"]
+
 if TYPE_CHECKING:
     import dash
 

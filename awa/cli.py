@@ -48,12 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.port < 65536:
         print(f"awa: port {args.port} is not in 1-65535", file=sys.stderr)
         return 2
-    from awa import create_app
+    from awa.app import build_app
 
     if not Path(settings.data_dir).is_dir():
         print(f"awa: warning: store folder {settings.data_dir} does not exist; the app will "
               "say so on every view", file=sys.stderr)  # fmt: skip
-    app = create_app(settings)
+    app = build_app(settings)
     app.run(host=args.host, port=args.port, debug=settings.debug)
     return 0
 

@@ -31,7 +31,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from awa import query
-from awa.chem import physics, schema
+from awa.chem import me_boxes, schema
 from awa.model import AppState, format_boxes, to_query
 from awa.query.results import Hist2D, MeSeries, MeTotals
 
@@ -217,7 +217,7 @@ def box_table(counts: FloatArray) -> pd.DataFrame:
     """
     if len(counts) < schema.N_ME_BOXES:
         raise ValueError(f"expected {schema.N_ME} ME counts, got {len(counts)}")
-    boxes = physics.me_boxes()
+    boxes = me_boxes.me_boxes()
     double = (boxes["kind"] == "double").to_numpy()
     return pd.DataFrame(
         {

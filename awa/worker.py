@@ -11,10 +11,10 @@ background callbacks as Celery tasks; ``celery_app`` is the Celery app they run 
 
 from __future__ import annotations
 
-from awa import create_app
+from awa.app import build_app
 from awa.background import celery_of
 from awa.settings import Settings
 
 settings = Settings.from_env()
-dash_app = create_app(settings)
+dash_app = build_app(settings)
 celery_app = celery_of(dash_app.server.extensions["awa_background"])

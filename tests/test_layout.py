@@ -16,12 +16,9 @@ from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("awa", "data_build")
 MAX_LINES = 500
-IN_PROGRESS = pytest.mark.xfail(strict=True, reason="layout refactor in progress")
 
 
 def _module_name(path: Path) -> str:
@@ -146,7 +143,6 @@ def _pytables_modules() -> set[str]:
     }
 
 
-@IN_PROGRESS
 def test_figures_never_touch_pytables() -> None:
     """Figures draw result types: no ``tables``, no store access, no module that opens one."""
     closed = _pytables_modules() | {"awa.query", "awa.query.store"}
@@ -242,7 +238,6 @@ def test_no_import_cycle() -> None:
     assert _cycles(_graph()) == []
 
 
-@IN_PROGRESS
 def test_no_module_imports_its_own_package() -> None:
     """``pkg.sub`` importing ``pkg`` (its ``__init__``) is an upward import."""
 
@@ -258,7 +253,6 @@ def test_no_module_imports_its_own_package() -> None:
 # ---------------------------------------------------------------------------------------
 
 
-@IN_PROGRESS
 def test_no_source_module_over_500_lines() -> None:
     long = {
         f"{path.relative_to(ROOT)}: {n} lines"
@@ -282,7 +276,6 @@ def _defines_all(path: Path) -> bool:
     return False
 
 
-@IN_PROGRESS
 def test_every_package_lists_its_public_api() -> None:
     missing = [
         str(path.relative_to(ROOT))

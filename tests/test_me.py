@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from awa import create_app, query
-from awa.chem import physics, schema
+from awa.chem import me_boxes, physics, schema
 from awa.figures.me import (
     box_outlines,
     break_gaps,
@@ -35,7 +35,7 @@ from awa.settings import Settings
 from data_build import simulate, stores
 from tests.builtstore import SimulatedStores
 
-BOXES = physics.me_boxes()
+BOXES = me_boxes.me_boxes()
 SPECIES = physics.species_frame()
 
 
@@ -49,14 +49,14 @@ def _heatmaps(fig: Any) -> dict[str, Any]:
 
 
 def _grid() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    grid = physics.me_grid()
+    grid = me_boxes.me_grid()
     return grid.cells, grid.doubles, grid.mpq_edges, grid.mass_edges
 
 
 def test_every_box_lies_where_the_table_says() -> None:
     cells, doubles, xe, ye = _grid()
-    np.testing.assert_allclose(xe, physics.grid_to_mpq(np.arange(len(xe))))
-    np.testing.assert_allclose(ye, physics.grid_to_mass(np.arange(len(ye))))
+    np.testing.assert_allclose(xe, me_boxes.grid_to_mpq(np.arange(len(xe))))
+    np.testing.assert_allclose(ye, me_boxes.grid_to_mass(np.arange(len(ye))))
     assert xe[1] == pytest.approx(0.6837)
     assert ye[1] == pytest.approx(0.6854)
     for box in BOXES.itertuples(index=False):
@@ -80,13 +80,13 @@ def test_every_box_lies_where_the_table_says() -> None:
 
 
 def test_grid_agrees_with_the_event_classifier() -> None:
-    """A point at each cell centre is classified (physics.me_box_of) into the drawn box."""
+    """A point at each cell centre is classified (me_boxes.me_box_of) into the drawn box."""
     cells, doubles, xe, ye = _grid()
     xc = np.sqrt(xe[:-1] * xe[1:])
     yc = np.sqrt(ye[:-1] * ye[1:])
     mpq, mass = np.meshgrid(xc, yc)
-    assert (physics.me_box_of(mass, mpq) == cells).all()
-    assert (physics.me_box_of(np.zeros_like(xc), xc) == doubles).all()
+    assert (me_boxes.me_box_of(mass, mpq) == cells).all()
+    assert (me_boxes.me_box_of(np.zeros_like(xc), xc) == doubles).all()
 
 
 def test_figure_colours_each_box_by_its_counts_with_limits_in_hover() -> None:
@@ -184,7 +184,7 @@ def test_options_parse_with_messages() -> None:
 
 def test_species_boxes_cover_their_mass_and_mpq() -> None:
     table = BOXES.set_index("me")
-    boxes = physics.me_box_of(SPECIES["mass"], SPECIES["mpq"])
+    boxes = me_boxes.me_box_of(SPECIES["mass"], SPECIES["mpq"])
     for (_, sp), me in zip(SPECIES.iterrows(), boxes, strict=True):
         assert me >= 48, f"{sp['name']} in box {me}"
         assert not 252 <= me <= 256, f"{sp['name']} in box {me}"
@@ -211,7 +211,7 @@ def test_simulated_species_land_in_their_boxes(
     totals = query.me_totals(query.store_key(data), times, None)
     science = sim.cshk == 0
     np.testing.assert_allclose(totals.counts, sim.me[science].sum(axis=0))
-    species_boxes = physics.me_box_of(SPECIES["mass"], SPECIES["mpq"])
+    species_boxes = me_boxes.me_box_of(SPECIES["mass"], SPECIES["mpq"])
     triples = totals.counts.copy()
     triples[:48] = 0
     triples[252:257] = 0
@@ -221,8 +221,8 @@ def test_simulated_species_land_in_their_boxes(
     for (_, sp), me in zip(SPECIES.iterrows(), species_boxes, strict=True):
         assert totals.counts[me] > 0, f"no {sp['name']} counts in box {me}"
         # the cell of the picture at the species' (M/Q, M) shows its box and its counts
-        x = int(np.floor(physics.mpq_to_grid(sp["mpq"])))
-        y = int(np.floor(physics.mass_to_grid(sp["mass"])))
+        x = int(np.floor(me_boxes.mpq_to_grid(sp["mpq"])))
+        y = int(np.floor(me_boxes.mass_to_grid(sp["mass"])))
         assert custom[y, x, 0] == me
         assert custom[y, x, 1] == totals.counts[me]
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from awa.chem import physics
+from awa.chem import me_boxes, physics
 
 PAPS_21_9 = 21.9
 
@@ -303,7 +303,7 @@ def test_species_table() -> None:
 
 
 def test_me_boxes_geometry() -> None:
-    boxes = physics.me_boxes()
+    boxes = me_boxes.me_boxes()
     raw = _table("me_boxes.csv")
     assert len(boxes) == 491
     cols = ["me", "x0", "y0", "width", "height", "kind"]
@@ -325,13 +325,13 @@ def test_me_boxes_geometry() -> None:
 
 
 def test_me_grid_is_the_box_table_on_integer_cells() -> None:
-    grid = physics.me_grid()
-    boxes = physics.me_boxes()
+    grid = me_boxes.me_grid()
+    boxes = me_boxes.me_boxes()
     ny, nx = grid.cells.shape
     assert nx == int((boxes["x0"] + boxes["width"]).max()) == grid.doubles.shape[0]
     assert ny == int((boxes["y0"] + boxes["height"]).max())
-    np.testing.assert_allclose(grid.mpq_edges, physics.grid_to_mpq(np.arange(nx + 1)))
-    np.testing.assert_allclose(grid.mass_edges, physics.grid_to_mass(np.arange(ny + 1)))
+    np.testing.assert_allclose(grid.mpq_edges, me_boxes.grid_to_mpq(np.arange(nx + 1)))
+    np.testing.assert_allclose(grid.mass_edges, me_boxes.grid_to_mass(np.arange(ny + 1)))
     # every box but the background ones owns all of its cells; the background only its rest
     for box in boxes.itertuples(index=False):
         if box.kind == "double":
@@ -343,36 +343,36 @@ def test_me_grid_is_the_box_table_on_integer_cells() -> None:
     # shared (cached) arrays cannot be changed by a caller
     with pytest.raises(ValueError, match="read-only"):
         grid.cells[0, 0] = 7
-    assert physics.me_grid() is grid
+    assert me_boxes.me_grid() is grid
 
 
 def test_me_box_of_box_centres() -> None:
-    boxes = physics.me_boxes()
+    boxes = me_boxes.me_boxes()
     x = boxes["x0"] + boxes["width"] / 2
     y = boxes["y0"] + boxes["height"] / 2
-    mpq = physics.grid_to_mpq(x.to_numpy())
-    mass = np.where(boxes["kind"] == "double", 0.0, physics.grid_to_mass(y.to_numpy()))
-    got = physics.me_box_of(mass, mpq)
+    mpq = me_boxes.grid_to_mpq(x.to_numpy())
+    mass = np.where(boxes["kind"] == "double", 0.0, me_boxes.grid_to_mass(y.to_numpy()))
+    got = me_boxes.me_box_of(mass, mpq)
     normal = (boxes["kind"] != "background").to_numpy()
     np.testing.assert_array_equal(got[normal], boxes["me"].to_numpy()[normal])
     # box corners (lower-left, inclusive) too
-    corner = physics.me_box_of(
-        np.where(normal & (boxes["kind"] == "double"), 0.0, physics.grid_to_mass(boxes["y0"])),
-        physics.grid_to_mpq(boxes["x0"]),
+    corner = me_boxes.me_box_of(
+        np.where(normal & (boxes["kind"] == "double"), 0.0, me_boxes.grid_to_mass(boxes["y0"])),
+        me_boxes.grid_to_mpq(boxes["x0"]),
     )
     np.testing.assert_allclose(corner[normal], boxes["me"].to_numpy()[normal])
 
 
 def test_me_box_of_background_and_outside() -> None:
     # H+ (M 1, M/Q 1) lies in triple box 55, not in a background box
-    assert physics.me_box_of(1.0, 1.0)[()] == 55
+    assert me_boxes.me_box_of(1.0, 1.0)[()] == 55
     # grid cell x = 22, y = 3 is inside background box 253 and covered by no other box
-    mass = physics.grid_to_mass(3.5)
-    mpq = physics.grid_to_mpq(22.5)
-    assert physics.me_box_of(mass, mpq)[()] == 253
+    mass = me_boxes.grid_to_mass(3.5)
+    mpq = me_boxes.grid_to_mpq(22.5)
+    assert me_boxes.me_box_of(mass, mpq)[()] == 253
     # doubles use M/Q only, whatever lies above them
-    assert physics.me_box_of(0.0, physics.grid_to_mpq(22.5))[()] == 11
-    got = physics.me_box_of([1.0, 1.0, -1.0, np.nan, 1.0, 1e4], [0.0, 1e4, 1.0, 1.0, np.nan, 1.0])
+    assert me_boxes.me_box_of(0.0, me_boxes.grid_to_mpq(22.5))[()] == 11
+    got = me_boxes.me_box_of([1.0, 1.0, -1.0, np.nan, 1.0, 1e4], [0.0, 1e4, 1.0, 1.0, np.nan, 1.0])
     np.testing.assert_array_equal(got, -1)
 
 
@@ -394,7 +394,7 @@ def test_one_million_events_vectorised() -> None:
     part = physics.convert_events(energy[:1000], tof[:1000], step[:1000], paps[:1000])
     for key in ("E_keV", "T_ns", "mass", "mpq"):
         np.testing.assert_array_equal(out[key][:1000], part[key])
-    boxes = physics.me_box_of(out["mass"], out["mpq"])
+    boxes = me_boxes.me_box_of(out["mass"], out["mpq"])
     assert (boxes >= -1).all()
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import tables
 
-from awa.chem import physics, schema
+from awa.chem import physics, schema, store_attrs
 from data_build import simulate, stores
 
 
@@ -28,7 +28,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_units_read_back_from_a_built_store_equal_the_table(
     built: Path, spec: schema.StoreSpec
 ) -> None:
-    units = schema.read_units(built / spec.filename, spec.key)
+    units = store_attrs.read_units(built / spec.filename, spec.key)
     assert units == schema.store_units(spec)
     assert list(units) == list(spec.columns)
     assert all(units[c] == schema.QUANTITIES[c].units for c in spec.columns)
@@ -37,7 +37,7 @@ def test_units_read_back_from_a_built_store_equal_the_table(
 def test_read_units_from_an_open_handle(built: Path) -> None:
     spec = schema.RATES_STORE
     with tables.open_file(built / spec.filename) as h5:
-        units = schema.read_units(h5, spec.key)
+        units = store_attrs.read_units(h5, spec.key)
         assert h5.isopen  # the caller's handle is left open
     assert units["Dst"] == "nT (hourly, WDC Kyoto; NaN = missing)"
 
@@ -47,8 +47,8 @@ def test_read_units_of_a_store_without_units(tmp_path: Path) -> None:
     with tables.open_file(path, "w") as h5:
         group = h5.create_group("/", "ampte_hk")
         h5.create_table(group, "table", {"x": tables.Int32Col()})
-    with pytest.raises(schema.UnitsMissingError, match="rebuild"):
-        schema.read_units(path, "ampte_hk")
+    with pytest.raises(store_attrs.UnitsMissingError, match="rebuild"):
+        store_attrs.read_units(path, "ampte_hk")
 
 
 def test_store_dtypes_come_from_the_table() -> None:

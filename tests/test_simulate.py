@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from awa.chem import physics
+from awa.chem import me_boxes, physics
 from awa.chem.schema import CLIP_HIGH_SECONDS, EVENTS_PER_SPIN, N_ME_BOXES, SPINS_PER_CYCLE
 from data_build import simulate as sim_mod
 from data_build.fits_layout import HDUS
@@ -260,7 +260,7 @@ def test_me_counts_cover_pha(day: SimDay) -> None:
     conv = _converted(day, ev)
     truth = day.truth.events
     clean = ~(truth["tof_1019"] | truth["ssdid_invalid"] | truth["range3"]).to_numpy()
-    box = physics.me_box_of(conv["mass"], conv["mpq"])
+    box = me_boxes.me_box_of(conv["mass"], conv["mpq"])
     keep = clean & (box >= 0)
     cycle = ev["spin"][keep] // SPINS_PER_CYCLE
     pha_counts = np.zeros_like(day.me)

@@ -1,9 +1,25 @@
 """The CHEM instrument and its archive: names, units, physics, day files, indexes, sidecar.
 
-Importable without Dash, Flask or plotly (the data build uses it).  Modules:
+Importable without Dash, Flask or plotly (the data build uses it, and imports nothing else
+of ``awa``).  Modules:
 
-- :mod:`awa.chem.schema`: store and column names, dtypes, units, fill values, labels.
-- :mod:`awa.chem.physics`: channel conversions, mass, M/Q, ME boxes (spec sections 4-6).
+- :mod:`awa.chem.schema`: store and column names, dtypes, units, fill values, UI labels.
+- :mod:`awa.chem.physics`: channel conversions, mass, M/Q, dE/dx (spec sections 4-5).
+- :mod:`awa.chem.me_boxes`: the matrix-element grid and boxes (spec section 6).
+- :mod:`awa.chem.days`: the one day-of-year and daily-file-name rule.
+- :mod:`awa.chem.storms`: the one storm rule on hourly Dst.
 - :mod:`awa.chem.hour_index`: the per-hour row index written by the build.
 - :mod:`awa.chem.sidecar`: the column sidecar file (format, writer, reader).
+- :mod:`awa.chem.store_attrs`: store attributes read back (column units).
 """
+
+__all__ = [
+    "days",
+    "hour_index",
+    "me_boxes",
+    "physics",
+    "schema",
+    "sidecar",
+    "storms",
+    "store_attrs",
+]

@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from awa.chem.schema import PAPS_KV
+from awa.chem.schema import CHANNEL_MAX, ENERGY_FULL_SCALE_KEV, PAPS_KV, TOF_FULL_SCALE_NS
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -30,16 +30,10 @@ ArrayLike = npt.ArrayLike
 # Constants (spec section 4)
 # ---------------------------------------------------------------------------------------
 
-#: Full scale of the residual-energy channel (keV at channel 1023).
-ENERGY_FULL_SCALE_KEV = 1500.0
-#: Full scale of the time-of-flight channel (ns at channel 1023).
-TOF_FULL_SCALE_NS = 320.0
-#: Largest channel value of both PHA words.
-CHANNEL_MAX = 1023
 #: Channel scales (spec section 4): E (keV) = channel * E_KEV_PER_CHANNEL and
-#: T (ns) = channel * T_NS_PER_CHANNEL.
-E_KEV_PER_CHANNEL = 1500 / 1023
-T_NS_PER_CHANNEL = 320 / 1023
+#: T (ns) = channel * T_NS_PER_CHANNEL (full scales and CHANNEL_MAX: awa.chem.schema).
+E_KEV_PER_CHANNEL = ENERGY_FULL_SCALE_KEV / CHANNEL_MAX
+T_NS_PER_CHANNEL = TOF_FULL_SCALE_NS / CHANNEL_MAX
 #: Mass-fit coefficients a1..a6 (spec section 4).
 MASS_FIT = (-0.0148377, -0.423249, -1.63108, 0.306567, 0.0379776, 0.0592979)
 #: The mass fit is valid only above this residual energy (keV).
@@ -59,12 +53,6 @@ MASS_O = 15.87
 EPN_MAX_ITER = 10
 EPN_TOLERANCE = 0.01
 
-#: ME grid to physics (spec section 6): M/Q = MPQ_GRID0 * MPQ_GRID_STEP ** (x - 1) and
-#: Mass = MASS_GRID0 * MASS_GRID_STEP ** (y - 1).
-MPQ_GRID0 = 0.6837
-MPQ_GRID_STEP = 1.05
-MASS_GRID0 = 0.6854
-MASS_GRID_STEP = 1.20
 
 
 @dataclass(frozen=True)
@@ -110,14 +98,14 @@ def species_frame() -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------
 
 
-def _read_table(name: str) -> pd.DataFrame:
+def read_table(name: str) -> pd.DataFrame:
     with resources.files("awa.chem").joinpath("tables", name).open("r") as handle:
         return pd.read_csv(handle)
 
 
 @cache
 def _epq_table() -> FloatArray:
-    table = _read_table("epq_steps.csv")
+    table = read_table("epq_steps.csv")
     steps = table["voltage_step"].to_numpy(dtype=np.int64)
     if not np.array_equal(steps, np.arange(len(steps))):
         raise ValueError("epq_steps.csv: voltage_step must be 0, 1, 2, ... in order")
@@ -133,7 +121,7 @@ class _DedxTable:
 
 @cache
 def _dedx_table() -> _DedxTable:
-    table = _read_table("cfoil_dedx.csv")
+    table = read_table("cfoil_dedx.csv")
     energy = table.iloc[:, 0].to_numpy(dtype=np.float64)
     masses = np.array([float(col.rsplit("_m", 1)[1]) for col in table.columns[1:]])
     values = table.iloc[:, 1:].to_numpy(dtype=np.float64)
@@ -142,7 +130,7 @@ def _dedx_table() -> _DedxTable:
     return _DedxTable(np.log(energy), masses, values)
 
 
-def _as_float(values: ArrayLike, name: str) -> FloatArray:
+def as_float(values: ArrayLike, name: str) -> FloatArray:
     array = np.asarray(values)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name}: expected numbers, got an array of dtype {array.dtype}")
@@ -167,7 +155,7 @@ def energy_kev(energy_ch: ArrayLike) -> FloatArray:
     numpy.ndarray
         E in keV: ``channel * E_KEV_PER_CHANNEL`` (1500 keV at channel 1023).
     """
-    return _as_float(energy_ch, "energy_ch") * E_KEV_PER_CHANNEL
+    return as_float(energy_ch, "energy_ch") * E_KEV_PER_CHANNEL
 
 
 def tof_ns(tof_ch: ArrayLike) -> FloatArray:
@@ -183,7 +171,7 @@ def tof_ns(tof_ch: ArrayLike) -> FloatArray:
     numpy.ndarray
         T in ns: ``channel * T_NS_PER_CHANNEL`` (320 ns at channel 1023).
     """
-    return _as_float(tof_ch, "tof_ch") * T_NS_PER_CHANNEL
+    return as_float(tof_ch, "tof_ch") * T_NS_PER_CHANNEL
 
 
 def epq_kev(voltage_step: ArrayLike) -> FloatArray:
@@ -201,7 +189,7 @@ def epq_kev(voltage_step: ArrayLike) -> FloatArray:
         0-63 or not whole numbers.
     """
     table = _epq_table()
-    steps = _as_float(voltage_step, "voltage_step")
+    steps = as_float(voltage_step, "voltage_step")
     valid = np.isfinite(steps) & (steps >= 0) & (steps < len(table)) & (steps == np.round(steps))
     index = np.where(valid, steps, 0).astype(np.int64)
     return np.where(valid, table[index], np.nan)
@@ -221,7 +209,7 @@ def paps_kv(paps_lvl: ArrayLike) -> FloatArray:
         P in kV for levels 1-6 (14.0, 15.3, 17.0, 18.8, 21.9, 24.1); NaN for any other
         level (-1, 0, 7, 8 mean off or unknown).
     """
-    levels = _as_float(paps_lvl, "paps_lvl")
+    levels = as_float(paps_lvl, "paps_lvl")
     lookup = np.full(len(PAPS_KV) + 1, np.nan)
     for level, kv in PAPS_KV.items():
         lookup[level] = kv
@@ -303,7 +291,7 @@ def dedx(epn_kev: ArrayLike, mass: ArrayLike) -> FloatArray:
     numpy.ndarray
         dE/dx in keV per (ug/cm^2); NaN where an input is NaN.
     """
-    epn, m = np.broadcast_arrays(_as_float(epn_kev, "epn_kev"), _as_float(mass, "mass"))
+    epn, m = np.broadcast_arrays(as_float(epn_kev, "epn_kev"), as_float(mass, "mass"))
     bad = np.isnan(epn) | np.isnan(m)
     epn = np.where(bad, 1.0, epn)
     m = np.where(bad, 1.0, m)
@@ -335,7 +323,7 @@ def mass_amu(e_kev: ArrayLike, t_ns: ArrayLike) -> FloatArray:
         Mass in amu; 0 where E <= 20 keV or T <= 0 (the fit's range of validity), NaN
         where an input is NaN.
     """
-    e, t = np.broadcast_arrays(_as_float(e_kev, "e_kev"), _as_float(t_ns, "t_ns"))
+    e, t = np.broadcast_arrays(as_float(e_kev, "e_kev"), as_float(t_ns, "t_ns"))
     valid = (e > MASS_FIT_MIN_E_KEV) & (t > 0)
     log_e = np.log(np.where(valid, e, 1.0))
     log_t = np.log(np.where(valid, t, 1.0))
@@ -365,7 +353,7 @@ def invert_mass_fit(mass: ArrayLike, t_ns: ArrayLike) -> FloatArray:
         E in keV; NaN where M <= 0, T <= 0 or the quadratic has no real root.  The result
         feeds back through :func:`mass_amu` to M only where it is above 20 keV.
     """
-    m, t = np.broadcast_arrays(_as_float(mass, "mass"), _as_float(t_ns, "t_ns"))
+    m, t = np.broadcast_arrays(as_float(mass, "mass"), as_float(t_ns, "t_ns"))
     valid = (m > 0) & (t > 0)
     log_t = np.log(np.where(valid, t, 1.0))
     log_m = np.log(np.where(valid, m, 1.0))
@@ -433,10 +421,10 @@ def mass_per_charge(
         otherwise 0 where T <= 0.
     """
     t, m, step, p = np.broadcast_arrays(
-        _as_float(t_ns, "t_ns"),
-        _as_float(mass, "mass"),
-        _as_float(voltage_step, "voltage_step"),
-        _as_float(paps_kv, "paps_kv"),
+        as_float(t_ns, "t_ns"),
+        as_float(mass, "mass"),
+        as_float(voltage_step, "voltage_step"),
+        as_float(paps_kv, "paps_kv"),
     )
     volts = epq_kev(step) + p
     result = np.zeros(t.shape)
@@ -486,161 +474,3 @@ def convert_events(
     m = mass_amu(e, t)
     mpq = mass_per_charge(t, m, voltage_step, paps_kv(paps_lvl))
     return {"E_keV": e, "T_ns": t, "mass": m, "mpq": mpq}
-
-
-# ---------------------------------------------------------------------------------------
-# Matrix-element boxes (spec section 6)
-# ---------------------------------------------------------------------------------------
-
-
-def grid_to_mpq(x: ArrayLike) -> FloatArray:
-    """M/Q (amu/e) at ME grid coordinate x: ``0.6837 * 1.05 ** (x - 1)`` (spec section 6)."""
-    return MPQ_GRID0 * MPQ_GRID_STEP ** (_as_float(x, "x") - 1.0)
-
-
-def grid_to_mass(y: ArrayLike) -> FloatArray:
-    """Mass (amu) at ME grid coordinate y: ``0.6854 * 1.20 ** (y - 1)`` (spec section 6)."""
-    return MASS_GRID0 * MASS_GRID_STEP ** (_as_float(y, "y") - 1.0)
-
-
-def mpq_to_grid(mpq: ArrayLike) -> FloatArray:
-    """ME grid x coordinate of an M/Q (amu/e); inverse of :func:`grid_to_mpq`."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return 1.0 + np.log(_as_float(mpq, "mpq") / MPQ_GRID0) / np.log(MPQ_GRID_STEP)
-
-
-def mass_to_grid(mass: ArrayLike) -> FloatArray:
-    """ME grid y coordinate of a mass (amu); inverse of :func:`grid_to_mass`."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return 1.0 + np.log(_as_float(mass, "mass") / MASS_GRID0) / np.log(MASS_GRID_STEP)
-
-
-@cache
-def _me_boxes() -> pd.DataFrame:
-    table = _read_table("me_boxes.csv")
-    expected = ["me", "x0", "y0", "width", "height", "kind"]
-    if list(table.columns) != expected:
-        raise ValueError(f"me_boxes.csv: expected columns {expected}, got {list(table.columns)}")
-    frame = table.astype({"me": "int64", "x0": "int64", "y0": "int64"})
-    frame = frame.astype({"width": "int64", "height": "int64"})
-    x1 = frame["x0"] + frame["width"]
-    y1 = frame["y0"] + frame["height"]
-    frame["nq_lo"] = frame["x0"] - 1
-    frame["nm_lo"] = frame["y0"] - 1
-    frame["mpq_lo"] = grid_to_mpq(frame["x0"].to_numpy())
-    frame["mpq_hi"] = grid_to_mpq(x1.to_numpy())
-    frame["mass_lo"] = grid_to_mass(frame["y0"].to_numpy())
-    frame["mass_hi"] = grid_to_mass(y1.to_numpy())
-    return frame
-
-
-def me_boxes() -> pd.DataFrame:
-    """The 491 matrix-element boxes of the mass versus M/Q grid (spec section 6).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per box: ``me`` (box number 0-490), ``x0``, ``y0``, ``width``, ``height``
-        (grid units; the box covers x in [x0, x0+width), y in [y0, y0+height)), ``kind``
-        ("double" for boxes 0-47, "background" for 252-256, else "triple"), ``nq_lo`` and
-        ``nm_lo`` (the DPU's indices x0 - 1, y0 - 1), ``mpq_lo``/``mpq_hi`` (amu/e) and
-        ``mass_lo``/``mass_hi`` (amu) of the box edges.  Doubles are classified by M/Q
-        only; their mass edges are the literal grid conversion of y in [0, 1).
-    """
-    return _me_boxes().copy()
-
-
-#: Rounding allowance (grid units) when placing a point on the ME grid.
-_GRID_EPS = 1e-9
-
-
-@dataclass(frozen=True)
-class MeGrid:
-    """The ME boxes laid on the integer grid (spec section 6); arrays are read-only.
-
-    Attributes
-    ----------
-    cells : int array (ny, nx)
-        Box covering cell (x, y) = (column, row) for events with a mass; -1 where none.
-        Background boxes 252-256 are laid first, so the other boxes cover them.
-    doubles : int array (nx,)
-        Double box (0-47) of each x column, for events without energy; -1 where none.
-    mpq_edges : float array (nx + 1,)
-        M/Q at the grid lines x = 0..nx, amu/e.
-    mass_edges : float array (ny + 1,)
-        Mass at the grid lines y = 0..ny, amu.
-    """
-
-    cells: IntArray
-    doubles: IntArray
-    mpq_edges: FloatArray
-    mass_edges: FloatArray
-
-
-@cache
-def me_grid() -> MeGrid:
-    """The one ME cell grid: which box covers each integer grid cell (spec section 6).
-
-    Used both to classify events (:func:`me_box_of`) and to draw the ME picture.
-
-    Returns
-    -------
-    MeGrid
-        Cells of the main grid and of the doubles strip, and the grid-line edges in
-        amu/e and amu.
-    """
-    boxes = _me_boxes()
-    nx = int((boxes["x0"] + boxes["width"]).max())
-    ny = int((boxes["y0"] + boxes["height"]).max())
-    cells = np.full((ny, nx), -1, dtype=np.int64)
-    doubles = np.full(nx, -1, dtype=np.int64)
-    for kind in ("background", "triple"):  # background first, so the others cover it
-        part = boxes.loc[boxes["kind"] == kind, ["me", "x0", "y0", "width", "height"]]
-        for me, x0, y0, width, height in part.to_numpy():
-            cells[y0 : y0 + height, x0 : x0 + width] = me
-    for me, x0, width in boxes.loc[boxes["kind"] == "double", ["me", "x0", "width"]].to_numpy():
-        doubles[x0 : x0 + width] = me
-    grid = MeGrid(
-        cells,
-        doubles,
-        np.asarray(grid_to_mpq(np.arange(nx + 1)), dtype=np.float64),
-        np.asarray(grid_to_mass(np.arange(ny + 1)), dtype=np.float64),
-    )
-    for array in (grid.cells, grid.doubles, grid.mpq_edges, grid.mass_edges):
-        array.setflags(write=False)
-    return grid
-
-
-def me_box_of(mass: ArrayLike, mpq: ArrayLike) -> IntArray:
-    """ME box (spec section 6) each event with (mass, M/Q) falls in.
-
-    Parameters
-    ----------
-    mass : array_like
-        Mass, amu; exactly 0 means no energy (a double), classified by M/Q only into
-        boxes 0-47.
-    mpq : array_like
-        Mass per charge, amu/e.
-
-    Returns
-    -------
-    numpy.ndarray of int64
-        Box number 0-490, or -1 where no box covers the point (off the grid, M/Q <= 0,
-        negative or NaN inputs).  Background boxes 252-256 are returned only where no
-        other box covers the point.
-    """
-    m, q = np.broadcast_arrays(_as_float(mass, "mass"), _as_float(mpq, "mpq"))
-    grid = me_grid()
-    ny, nx = grid.cells.shape
-    # a point on a box's lower edge (up to rounding) belongs to that box
-    x = np.floor(mpq_to_grid(np.where(q > 0, q, np.nan)) + _GRID_EPS)
-    y = np.floor(mass_to_grid(np.where(m > 0, m, np.nan)) + _GRID_EPS)
-    in_x = np.isfinite(x) & (x >= 0) & (x < nx)
-    ix = np.where(in_x, x, 0).astype(np.int64)
-    result = np.full(m.shape, -1, dtype=np.int64)
-    double = in_x & (m == 0)
-    result[double] = grid.doubles[ix[double]]
-    triple = in_x & np.isfinite(y) & (y >= 0) & (y < ny)
-    iy = np.where(triple, y, 0).astype(np.int64)
-    result[triple] = grid.cells[iy[triple], ix[triple]]
-    return result

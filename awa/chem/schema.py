@@ -10,14 +10,11 @@ keep working.
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-import tables
 
 #: Time origin of the FITS ``ST``/``TT`` columns: seconds since 1966-01-01 00:00 UT.
 EPOCH = pd.Timestamp("1966-01-01 00:00:00")
@@ -35,6 +32,12 @@ N_ME_BOXES = 491
 #: The TOF channel that is an on-board artefact (spec section 2); such events are kept and
 #: filtered out by the queries.
 TOF_ARTEFACT = 1019
+#: Full scale of the residual-energy channel (keV at channel CHANNEL_MAX), spec section 4.
+ENERGY_FULL_SCALE_KEV = 1500.0
+#: Full scale of the time-of-flight channel (ns at channel CHANNEL_MAX), spec section 4.
+TOF_FULL_SCALE_NS = 320.0
+#: Largest channel value of both PHA words.
+CHANNEL_MAX = 1023
 
 #: Bit pattern 0x00100000 as float32: the archive's L fill value. Any L < 1 is missing.
 L_FILL = np.frombuffer(np.uint32(0x00100000).tobytes(), dtype=np.float32)[0]
@@ -95,8 +98,8 @@ class Quantity:
 
 #: Scale text of the PHA channels (spec section 4); the numbers are
 #: ``awa.chem.physics.E_KEV_PER_CHANNEL`` and ``T_NS_PER_CHANNEL``.
-_ENERGY_SCALE = ("keV", "1500/1023")
-_TOF_SCALE = ("ns", "320/1023")
+_ENERGY_SCALE = ("keV", f"{ENERGY_FULL_SCALE_KEV:g}/{CHANNEL_MAX}")
+_TOF_SCALE = ("ns", f"{TOF_FULL_SCALE_NS:g}/{CHANNEL_MAX}")
 _NAN = float("nan")
 
 
@@ -155,7 +158,7 @@ QUANTITIES: dict[str, Quantity] = {
         _derived("mpq", "amu/e", "mass per charge M/Q, amu/e"),
         _derived("PAPS_kV", "kV", "PAPS, kV"),
         _derived("R/BR", "ratio (R_n / BR_n)", "Rn/BRn, ratio"),
-        _derived("ME_sum", "counts/cycle (sum of the 491 boxes)", "ΣME, counts/cycle"),
+        _derived("ME_sum", f"counts/cycle (sum of the {N_ME_BOXES} boxes)", "ΣME, counts/cycle"),
         _derived("ME_counts", "counts/cycle (sum of the chosen boxes)", "counts / cycle"),
     )
 }  # fmt: skip
@@ -286,10 +289,6 @@ UNITS: dict[str, str] = {q.name: q.units for q in QUANTITIES.values() if q.store
 UNITS_ATTR = "awa_units"
 
 
-class UnitsMissingError(LookupError):
-    """A store carries no units attribute (it was not written by ``awa-build``)."""
-
-
 def store_units(spec: StoreSpec) -> dict[str, str]:
     """The units of a store's columns, as the build writes them (column -> units text).
 
@@ -299,43 +298,6 @@ def store_units(spec: StoreSpec) -> dict[str, str]:
         The store (one of :data:`STORES`).
     """
     return {column: UNITS.get(column, "") for column in spec.columns}
-
-
-def read_units(source: str | os.PathLike[str] | tables.File, key: str) -> dict[str, str]:
-    """Read back the units a store carries in its :data:`UNITS_ATTR` attribute.
-
-    Parameters
-    ----------
-    source : path or tables.File
-        The store file, or an open PyTables handle of it (left open).
-    key : str
-        The store key (``StoreSpec.key``), e.g. ``"ampte_rates"``.
-
-    Returns
-    -------
-    dict
-        Column name -> units text; equal to :func:`store_units` for a store the current
-        build wrote.
-
-    Raises
-    ------
-    UnitsMissingError
-        The table node has no units attribute.
-    """
-    if isinstance(source, tables.File):
-        return _units_of(source, key)
-    with tables.open_file(os.fspath(source), "r") as h5:
-        return _units_of(h5, key)
-
-
-def _units_of(h5: tables.File, key: str) -> dict[str, str]:
-    node = h5.get_node(f"/{key}/table")
-    if UNITS_ATTR not in node.attrs._v_attrnames:
-        raise UnitsMissingError(
-            f"{h5.filename}: /{key}/table has no '{UNITS_ATTR}' attribute; rebuild with awa-build"
-        )
-    units = json.loads(str(node.attrs[UNITS_ATTR]))
-    return {str(column): str(text) for column, text in units.items()}
 
 
 # ---------------------------------------------------------------------------------------

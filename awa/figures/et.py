@@ -10,7 +10,7 @@ from awa.chem.physics import E_KEV_PER_CHANNEL, T_NS_PER_CHANNEL
 from awa.figures.common import message_figure
 from awa.figures.histogram import RICH_HOVER_CELLS, add_title, centres, log_heatmap
 from awa.model import ViewOptions
-from awa.query import Hist2D
+from awa.query.results import Hist2D
 
 
 def et_axis_labels(physical: bool) -> tuple[str, str]:

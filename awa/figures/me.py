@@ -1,7 +1,7 @@
 """Matrix-element view: the mass versus M/Q picture rebuilt from the box list (spec section 6).
 
 The DPU telemetered counts per box (ME 0-490) instead of an image.
-:func:`awa.chem.physics.me_grid` lays the boxes of ``me_boxes.csv`` on the integer grid
+:func:`awa.chem.me_boxes.me_grid` lays the boxes of ``me_boxes.csv`` on the integer grid
 (background boxes 252-256 first, so that the other boxes cover them); :func:`me_figure`
 colours every box by its counts on a log
 scale, outlines each box, and draws the doubles (ME 0-47, no energy, so no mass) in their
@@ -18,7 +18,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from awa.chem import physics, schema
+from awa.chem import me_boxes, schema
 from awa.chem.schema import N_ME_BOXES
 from awa.figures.common import COLORSCALE, TIME_GRID, base_layout, message_figure
 from awa.model import format_boxes
@@ -40,7 +40,7 @@ def box_outlines(kind: str) -> tuple[list[float | None], list[float | None]]:
 
     Doubles get y in [0, 1] (the strip's own unitless axis).
     """
-    boxes = physics.me_boxes()
+    boxes = me_boxes.me_boxes()
     part = boxes[boxes["kind"] == kind]
     xs: list[float | None] = []
     ys: list[float | None] = []
@@ -59,7 +59,7 @@ def _log_counts(values: FloatArray) -> FloatArray:
 
 def _box_customdata(cells: IntArray, counts: FloatArray) -> FloatArray:
     """Hover data per cell: box, counts, box M/Q and mass limits, box NQ/NM ranges, cell NQ/NM."""
-    boxes = physics.me_boxes().set_index("me")
+    boxes = me_boxes.me_boxes().set_index("me")
     covered = cells >= 0
     idx = np.where(covered, cells, 0)
     ny, nx = cells.shape
@@ -129,7 +129,7 @@ def me_figure(
     Parameters
     ----------
     counts : array (512,)
-        Counts of ME0..ME511 summed over the selected cycles (ME 491-511 are ignored).
+        Counts of ME0..ME511 summed over the selected cycles (ME N_ME_BOXES..511 are ignored).
     title : str
         Figure title.
     z_range : (float, float), optional
@@ -142,7 +142,7 @@ def me_figure(
     counts = np.asarray(counts, dtype=np.float64)
     if counts.shape[0] < N_ME_BOXES or not np.any(counts[:N_ME_BOXES] > 0):
         return message_figure("No matrix-element counts in the selected cycles.", title)
-    grid = physics.me_grid()
+    grid = me_boxes.me_grid()
     cells, doubles, xe, ye = grid.cells, grid.doubles, grid.mpq_edges, grid.mass_edges
     zmin, zmax = _colour_range(counts[:N_ME_BOXES], z_range)
     fig = make_subplots(

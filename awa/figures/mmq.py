@@ -9,7 +9,7 @@ from awa.chem import physics, schema
 from awa.figures.common import message_figure
 from awa.figures.histogram import add_title, log_heatmap
 from awa.model import ViewOptions
-from awa.query import Hist2D
+from awa.query.results import Hist2D
 
 #: Grids up to this size carry bin limits in the hover (5 values a cell, under 1 MB).
 MMQ_RICH_HOVER_CELLS = 12_000

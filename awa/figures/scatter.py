@@ -11,7 +11,7 @@ from awa.figures.common import message_figure
 from awa.figures.et import et_axis_labels
 from awa.figures.histogram import add_title
 from awa.model import ViewOptions
-from awa.query import EventSample
+from awa.query.results import EventSample
 
 
 def scatter_figure(sample: EventSample, view: ViewOptions, kind: str, title: str) -> go.Figure:

@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from awa.chem import schema
 from awa.figures.common import TIME_GRID, base_layout, message_figure
-from awa.query import Series
+from awa.query.results import Series
 
 #: Panel -> (quantity of ``awa.chem.schema`` that labels its axis, is a count rate that may
 #: use a log axis).

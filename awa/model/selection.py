@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from awa.chem.schema import PHA_PRIORITIES
+from awa.chem.schema import PHA_PRIORITIES, TOF_ARTEFACT
 from awa.model.parse import FilterError, _fmt_num, format_mlt, parse_float
 from awa.model.time import TimeRange
 
@@ -136,7 +136,7 @@ class Selection:
         rejects = [
             name
             for name, on in (
-                ("TOF=1019", self.reject_tof1019),
+                (f"TOF={TOF_ARTEFACT}", self.reject_tof1019),
                 ("Range 3", self.reject_range3),
                 ("SSDID>=4", self.reject_ssd_high),
             )

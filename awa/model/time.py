@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from awa.chem import days
 from awa.model.parse import FilterError
 
 TIME_FORMS = (
@@ -61,10 +62,14 @@ def _year(text: str) -> int:
 
 
 def _day_start(year: int, doy: int) -> datetime:
-    ndays = 366 if (year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)) else 365
-    if not 1 <= doy <= ndays:
-        raise FilterError("time", f"day of year {doy:03d} is outside 001-{ndays} in {year}")
-    return datetime(year, 1, 1) + timedelta(days=doy - 1)
+    """Start of a day of the year (the one rule, :func:`awa.chem.days.day_start`)."""
+    try:
+        return days.day_start(year, doy)
+    except days.DayError:
+        ndays = days.days_in_year(year)
+        raise FilterError(
+            "time", f"day of year {doy:03d} is outside 001-{ndays} in {year}"
+        ) from None
 
 
 def _clock(day: datetime, hh: str | None, mm: str | None, ss: str | None, end: bool) -> datetime:

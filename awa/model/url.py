@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
-from awa.chem.schema import DPU_MODES, PHA_PRIORITIES, TAC_SLOPES
+from awa.chem.schema import DPU_MODES, PHA_PRIORITIES, TAC_SLOPES, TOF_ARTEFACT
 from awa.model.parse import (
     FilterError,
     _fmt_num,
@@ -150,7 +150,7 @@ PARAMS: tuple[Param, ...] = (
     Param("tri", "selection", "triples_only", lambda s: parse_bool(s, "tri"), _fmt_bool,
           "triples only"),
     Param("r1019", "selection", "reject_tof1019", lambda s: parse_bool(s, "r1019"), _fmt_bool,
-          "reject TOF = 1019"),
+          f"reject TOF = {TOF_ARTEFACT}"),
     Param("r3", "selection", "reject_range3", lambda s: parse_bool(s, "r3"), _fmt_bool,
           "reject Range 3"),
     Param("rssd", "selection", "reject_ssd_high", lambda s: parse_bool(s, "rssd"), _fmt_bool,

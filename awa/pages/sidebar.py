@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from awa.chem.schema import TOF_ARTEFACT
 from awa.model import DPU_MODES, PHA_PRIORITIES, TAC_SLOPES
 from awa.pages.controls import Ids
 from awa.pages.widgets import PAPS_OPTIONS, checklist, field, text_input
@@ -92,7 +93,7 @@ def sidebar() -> html.Div:
                 Ids.FLAGS,
                 {
                     "tri": "triples only",
-                    "r1019": "reject TOF=1019",
+                    "r1019": f"reject TOF={TOF_ARTEFACT}",
                     "r3": "reject Range 3",
                     "rssd": "reject SSDID>=4",
                 },

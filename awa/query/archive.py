@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from awa.cache import cached
-from awa.chem import schema
+from awa.chem import schema, storms
 from awa.model import TimeRange
 from awa.query.results import StoreSummary, Storm
 from awa.query.store import StoreKey, StoreMissingError, from_ns, get_table, time_at
@@ -46,28 +46,26 @@ def default_time_range(data_dir: str | Path) -> TimeRange | None:
 
 @cached
 def storm_intervals(key: StoreKey, threshold: float, merge_hours: float = 6.0) -> list[Storm]:
-    """Intervals in which hourly Dst (HK store) is at or below ``threshold`` nT.
+    """Storms of the stores' hourly Dst (HK store) by the one rule, :mod:`awa.chem.storms`.
 
-    Intervals closer than ``merge_hours`` are merged; each is padded to whole hours.
+    Parameters
+    ----------
+    key : StoreKey
+        The store folder.
+    threshold : float
+        Dst at or below which an hour is stormy, nT.
+    merge_hours : float
+        Stormy hours at most this far apart form one storm, h.
     """
     table = get_table(key.data_dir, schema.HK_STORE)
     t = table.read(field="SpinStartTime").astype(np.int64)
     dst = table.read(field="Dst").astype(np.float64)
     if len(t) == 0:
         return []
-    hour = t // (3600 * 10**9)
-    uniq, first = np.unique(hour, return_index=True)
-    dst_h = dst[first]
-    below = np.flatnonzero(np.isfinite(dst_h) & (dst_h <= threshold))
-    if below.size == 0:
-        return []
-    hours_below = uniq[below]
-    breaks = np.flatnonzero(np.diff(hours_below) > merge_hours) + 1
-    storms = []
-    for group in np.split(np.arange(below.size), breaks):
-        h0, h1 = hours_below[group[0]], hours_below[group[-1]] + 1
-        storms.append(
-            Storm(from_ns(h0 * 3600 * 10**9), from_ns(h1 * 3600 * 10**9),
-                  float(dst_h[below[group]].min()))
-        )  # fmt: skip
-    return storms
+    hour_ns = 3600 * 10**9
+    uniq, first = np.unique(t // hour_ns, return_index=True)
+    found = storms.storm_hours(uniq, dst[first], threshold, merge_hours)
+    return [
+        Storm(from_ns(int(h0) * hour_ns), from_ns(int(h1) * hour_ns), float(low))
+        for h0, h1, low in zip(found.start, found.end, found.min_dst, strict=True)
+    ]

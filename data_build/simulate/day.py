@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from awa.chem import physics
+from awa.chem import me_boxes, physics
 from awa.chem.schema import (
     EVENTS_PER_SPIN,
     L_FILL,
@@ -333,7 +333,7 @@ def simulate_day(day: dt.date, seed: int = 1, config: SimConfig | None = None) -
         ions.energy_ch, ions.tof_ch, timing.step[ions.spin], hk.paps[cycle_of][ions.spin]
     )
     rng_code = _ranges(conv["mass"], ions.energy_ch)
-    box = physics.me_box_of(conv["mass"], conv["mpq"])
+    box = me_boxes.me_box_of(conv["mass"], conv["mpq"])
     sbr, br, dr = _rates(rng, ions, rng_code, arrivals.weight)
     me = _me_counts(timing, ions, box, arrivals.weight)
 
