@@ -58,6 +58,7 @@ from data_build.fits_layout import (
     PHA_WORDS,
     HduSpec,
 )
+from data_build.fits_times import content_keys, rebuild_times, time_resolution
 
 __all__ = [
     "BadFileError",
@@ -147,36 +148,6 @@ def _mlt_hours(maglon: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     hours = np.mod(maglon.astype(np.float64) * (12.0 / np.pi), 24.0).astype(np.float32)
     hours[hours >= np.float32(24.0)] = np.float32(0.0)
     return hours
-
-
-def _duplicate_and_out_of_order(
-    tt: npt.NDArray[np.int64], valid: npt.NDArray[np.bool_]
-) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
-    """Flag repeated and backwards spin times among the ``valid`` (non-clipped) rows.
-
-    A row is a duplicate when an earlier valid row has the same time; it is out of order when
-    it is not a duplicate and an earlier valid row has a later time.  Rows outside ``valid``
-    are flagged neither way and do not influence the others.
-    """
-    n = tt.size
-    duplicate = np.zeros(n, dtype=bool)
-    out_of_order = np.zeros(n, dtype=bool)
-    rows = np.flatnonzero(valid)
-    if rows.size == 0:
-        return duplicate, out_of_order
-    vt = tt[rows]
-    order = np.argsort(vt, kind="stable")
-    sorted_t = vt[order]
-    dup_sorted = np.zeros(vt.size, dtype=bool)
-    dup_sorted[1:] = sorted_t[1:] == sorted_t[:-1]
-    vdup = np.empty(vt.size, dtype=bool)
-    vdup[order] = dup_sorted
-    prev_max = np.empty(vt.size, dtype=np.int64)
-    prev_max[0] = np.iinfo(np.int64).min
-    prev_max[1:] = np.maximum.accumulate(vt)[:-1]
-    duplicate[rows] = vdup
-    out_of_order[rows] = (vt < prev_max) & ~vdup
-    return duplicate, out_of_order
 
 
 # ---------------------------------------------------------------------------------------
@@ -299,7 +270,7 @@ def parse_hdus(hdul: fits.HDUList, source: str = "<memory>") -> DayData:
 
     cycles, quirks = _parse_cycles(raw, n_cycles)
     me = _as_int(raw["ME"], np.int32).reshape(n_cycles, N_ME)
-    spins, events, spin_quirks = _parse_spins(raw, n_spins)
+    spins, events, spin_quirks = _parse_spins(raw, n_spins, cycles["ST"].to_numpy())
     quirks = quirks + spin_quirks
     return DayData(source=name, spins=spins, cycles=cycles, me=me, events=events, quirks=quirks)
 
@@ -327,13 +298,17 @@ def _parse_cycles(raw: dict[str, npt.NDArray[Any]], n_cycles: int) -> tuple[pd.D
 
 
 def _parse_spins(
-    raw: dict[str, npt.NDArray[Any]], n_spins: int
+    raw: dict[str, npt.NDArray[Any]], n_spins: int, st: npt.NDArray[np.int64]
 ) -> tuple[pd.DataFrame, pd.DataFrame, Quirks]:
-    tt = _whole_seconds(raw["TT"])
-    clipped = _clipped(tt)
-    duplicate, out_of_order = _duplicate_and_out_of_order(tt, ~clipped)
-    lvals = _l_shell(raw["L"])
+    tt_file = _whole_seconds(raw["TT"])
+    raw_clipped = _clipped(tt_file)
     vs = raw["VS"]
+    data_key = content_keys([raw[c] for c in ("L", "VS", "PHA", "DR", "SBR")])
+    times = rebuild_times(
+        raw["TT"], tt_file, raw_clipped, st, _as_int(vs[:, 1], np.int64), data_key
+    )
+    tt = times.tt
+    lvals = _l_shell(raw["L"])
     dr = _as_int(raw["DR"], np.int32)
     br = _as_int(raw["SBR"], np.int64).reshape(n_spins, 3, 32).sum(axis=2)
     br32 = _as_int(br, np.int32)
@@ -365,7 +340,7 @@ def _parse_spins(
     cols: dict[str, npt.NDArray[Any]] = {
         "TT": tt,
         "SpinStartTime": _to_datetime(tt),
-        "clipped": clipped,
+        "clipped": times.excluded,
         "L": lvals,
         "Voltage_Step": _as_int(vs[:, 0], np.int8),
         "Period_Cntr": _as_int(vs[:, 1], np.int16),
@@ -377,19 +352,25 @@ def _parse_spins(
     for n in range(3):
         cols[f"R{n}"] = _as_int(r_counts[n], np.int16)
     cols["cycle"] = (np.arange(n_spins, dtype=np.int64) // SPINS_PER_CYCLE).astype(np.int32)
-    cols["duplicate"] = duplicate
-    cols["out_of_order"] = out_of_order
+    cols["duplicate"] = times.copy
+    cols["out_of_order"] = times.out_of_order
     cols["rate_ok"] = rate_ok
+    cols["time_rebuilt"] = times.rebuilt
+    cols["data_key"] = data_key
     spins = pd.DataFrame(cols, index=pd.RangeIndex(n_spins), copy=False)
 
     ssdid = events_cols["SSDID"]
     quirks = Quirks(
         n_spins=n_spins,
         n_events=int(ev_words.shape[0]),
-        clipped_times=int(np.count_nonzero(clipped)),
+        clipped_times=int(np.count_nonzero(raw_clipped)),
         l_fill=int(np.count_nonzero(np.isnan(lvals))),
-        duplicate_spins=int(np.count_nonzero(duplicate)),
-        out_of_order_spins=int(np.count_nonzero(out_of_order)),
+        duplicate_spins=int(np.count_nonzero(times.repeated)),
+        out_of_order_spins=int(np.count_nonzero(times.out_of_order)),
+        exact_copies=int(np.count_nonzero(times.copy)),
+        times_rebuilt=int(np.count_nonzero(times.rebuilt)),
+        clipped_excluded=int(np.count_nonzero(times.excluded)),
+        float32_times=n_spins if time_resolution(raw["TT"]) > 1.0 else 0,
         empty_pha_slots=int(filled.size - ev_words.shape[0]),
         rate_violations=int(np.count_nonzero(~rate_ok)),
         tof_1019=int(np.count_nonzero(events_cols["TOF"] == TOF_ARTEFACT)),

@@ -53,6 +53,8 @@ SPIN_COLUMNS: dict[str, str] = {
     "duplicate": "bool",
     "out_of_order": "bool",
     "rate_ok": "bool",
+    "time_rebuilt": "bool",
+    "data_key": "uint64",
 }
 
 #: Output columns and dtypes of :attr:`DayData.cycles`.
@@ -113,13 +115,24 @@ class Quirks:
     n_spins, n_cycles, n_events
         Rows of HDU 4, rows of HDU 1-3, non-empty PHA slots.
     clipped_times
-        Spins whose whole-second ``TT`` is <= 0 or >= 1990-01-01 (not real observations).
+        Spins whose whole-second ``TT`` is <= 0 or >= 1990-01-01 (as stored in the file).
     l_fill
         Spins whose L is missing (fill 0x00100000, anything below 1, or NaN).
     duplicate_spins
-        Non-clipped spins whose ``TT`` equals that of an earlier non-clipped spin.
+        Spins, not exact copies, whose non-clipped ``TT`` equals an earlier such spin's.
     out_of_order_spins
-        Non-clipped, non-duplicate spins earlier than some earlier row's ``TT``.
+        Spins kept with their own time although an earlier row has a later one (sorted into
+        place by the build).
+    exact_copies
+        Spins byte-identical to an earlier row (time and data): dropped.
+    times_rebuilt
+        Spins whose repeated, backwards or clipped time was rebuilt from the cycle structure
+        (:mod:`data_build.fits_times`): kept, flagged.
+    clipped_excluded
+        Spins with a clipped time their cycle cannot rebuild: excluded.
+    float32_times
+        Spins whose ``TT`` column is stored as float32 (64 s steps at the mission's dates):
+        the cause of repeated times when non-zero.
     calibration_cycles
         Cycles with ``CSHK != 0``.
     empty_pha_slots
@@ -147,6 +160,10 @@ class Quirks:
     ssdid_invalid: int = 0
     range3: int = 0
     invalid_paps: int = 0
+    exact_copies: int = 0
+    times_rebuilt: int = 0
+    clipped_excluded: int = 0
+    float32_times: int = 0
 
     def as_dict(self) -> dict[str, int]:
         """All counters by name, as plain ``int``."""
@@ -169,7 +186,11 @@ class DayData:
     source : str
         File basename (``"<memory>"`` when parsed from memory).
     spins : pandas.DataFrame
-        One row per spin in file order; row ``i`` belongs to cycle ``i // 32``.
+        One row per spin in file order; row ``i`` belongs to cycle ``i // 32``.  ``clipped``
+        marks spins excluded for a clipped time that could not be rebuilt, ``duplicate``
+        exact copies of an earlier row (both left out of the stores), ``time_rebuilt`` spins
+        whose ``TT`` was rebuilt from the cycle structure, ``data_key`` a 64-bit key of the
+        spin's data other than its time (equal data, equal key).
     cycles : pandas.DataFrame
         One row per cycle in file order.
     me : numpy.ndarray

@@ -10,17 +10,20 @@ is bad.  One bad file never stops the run.
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from awa.chem import days
 from awa.chem.schema import TOF_ARTEFACT
 from data_build.fits import BadFileError, DayData, Quirks, read_day
+from data_build.fits_times import content_keys
 
 __all__ = [
     "named_day",
@@ -39,6 +42,8 @@ __all__ = [
     "report_to_json",
     "report_from_json",
     "list_fits_files",
+    "day_order",
+    "spin_keys",
 ]
 
 GOOD = "good"
@@ -50,11 +55,16 @@ MAX_GAP_SECONDS = 60
 #: Quirk counters that make a readable file "with warnings", with their wording.
 WARNING_COUNTERS: dict[str, str] = {
     "clipped_times": "clipped times",
-    "duplicate_spins": "duplicated spins",
+    "duplicate_spins": "repeated spin times",
     "out_of_order_spins": "out-of-order spins",
+    "exact_copies": "exact copies of a spin (dropped)",
+    "times_rebuilt": "spin times rebuilt from the cycle structure (kept, flagged)",
+    "clipped_excluded": "clipped spins excluded (no cycle structure to rebuild from)",
     "l_fill": "L fill values",
     "rate_violations": "rate-relation violations",
 }
+#: The cause of repeated times when the file stores ``TT`` as float32.
+FLOAT32_CAUSE = "cause: TT stored as float32, whose steps are 64 s at the mission's dates"
 
 
 @dataclass(frozen=True)
@@ -88,6 +98,13 @@ class FileReport:
         Contiguous time blocks of non-clipped, non-duplicate spins, in time order.
     warnings : list of str
         Human-readable warnings (empty for a good file).
+    repeat_of : str
+        Name of an earlier file (in day order) holding some of this file's spins, same time
+        and same data; those spins count there, once.
+    repeated_spins : int
+        How many of this file's spins repeat ``repeat_of`` (all of them: the same observation
+        given twice, e.g. ``YYYY_DDD.fits`` beside ``YYYY_DDD.fits.gz``, or the same file given
+        twice).
     """
 
     path: str
@@ -98,6 +115,8 @@ class FileReport:
     quirks: Quirks | None = None
     blocks: list[TimeBlock] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    repeat_of: str = ""
+    repeated_spins: int = 0
 
 
 @dataclass
@@ -126,6 +145,20 @@ class VerifyReport:
     @property
     def summary_line(self) -> str:
         return f"{self.n_good} good, {self.n_warnings} with warnings, {self.n_bad} bad"
+
+    @property
+    def repeat_lines(self) -> list[str]:
+        """One line per file whose spins repeat an earlier file's (which copy counts)."""
+        lines = []
+        for f in self.files:
+            if f.repeat_of:
+                total = f.quirks.n_spins if f.quirks is not None else f.repeated_spins
+                what = "all" if f.repeated_spins >= total else f"{f.repeated_spins:,} of"
+                lines.append(
+                    f"{f.name} repeats {f.repeat_of}: {what} {total:,} spins, counted once"
+                    f" (in {f.repeat_of})" + (f", day {f.day}" if f.day else "")
+                )
+        return lines
 
     @property
     def total_quirks(self) -> Quirks:
@@ -199,6 +232,11 @@ def verify_day(day: DayData, path: str | None = None) -> FileReport:
     blocks = find_blocks(day.spins)
     counts = quirks.as_dict()
     warnings = [f"{counts[key]} {label}" for key, label in WARNING_COUNTERS.items() if counts[key]]
+    if quirks.float32_times:
+        repeated = f"{quirks.duplicate_spins} {WARNING_COUNTERS['duplicate_spins']}"
+        warnings = [f"{w} ({FLOAT32_CAUSE})" if w == repeated else w for w in warnings]
+        if quirks.duplicate_spins == 0:
+            warnings.append(f"TT stored as float32 ({FLOAT32_CAUSE.split(', ', 1)[1]})")
     if quirks.n_spins == 0:
         warnings.insert(0, "no spins")
     day_iso = named_day(day.source)
@@ -215,27 +253,93 @@ def verify_day(day: DayData, path: str | None = None) -> FileReport:
     )
 
 
-def verify_file(path: str | os.PathLike[str]) -> FileReport:
-    """Read and verify one file; an unreadable file gives status :data:`BAD` with the reason."""
+def _read_and_verify(path: str | os.PathLike[str]) -> tuple[FileReport, DayData | None]:
     name = os.path.basename(os.fspath(path))
     if days.is_day_file(name):
         try:
             days.day_of_file(name)
         except days.DayError as exc:
-            return FileReport(str(path), name, BAD, reason=exc.reason)
+            return FileReport(str(path), name, BAD, reason=exc.reason), None
     try:
         day = read_day(path)
     except BadFileError as exc:
-        return FileReport(str(path), name, BAD, reason=exc.reason, day=named_day(name))
+        return FileReport(str(path), name, BAD, reason=exc.reason, day=named_day(name)), None
     except Exception as exc:  # one broken file must never stop the run
         reason = f"unexpected {type(exc).__name__}: {exc}"
-        return FileReport(str(path), name, BAD, reason=reason, day=named_day(name))
-    return verify_day(day, path=str(path))
+        return FileReport(str(path), name, BAD, reason=reason, day=named_day(name)), None
+    return verify_day(day, path=str(path)), day
+
+
+def verify_file(path: str | os.PathLike[str]) -> FileReport:
+    """Read and verify one file; an unreadable file gives status :data:`BAD` with the reason."""
+    return _read_and_verify(path)[0]
+
+
+def spin_keys(day: DayData) -> npt.NDArray[np.uint64]:
+    """64-bit keys of the spins a day contributes (time and data; copies and exclusions out)."""
+    spins = day.spins
+    kept = ~(spins["clipped"].to_numpy(bool) | spins["duplicate"].to_numpy(bool))
+    return content_keys([spins["TT"].to_numpy()[kept], spins["data_key"].to_numpy()[kept]])
+
+
+def day_order(path: str | os.PathLike[str]) -> tuple[str, str, int]:
+    """Sort key of daily files: by day, the archive's ``.fits.gz`` before its extracted copy."""
+    name = os.path.basename(os.fspath(path))
+    return (named_day(name) or "~", name.removesuffix(".gz"), 0 if name.endswith(".gz") else 1)
+
+
+#: Files compared for repeated spins: those of the same or an adjacent day, the last few.
+_RECENT_FILES = 3
 
 
 def verify_files(paths: Iterable[str | os.PathLike[str]]) -> VerifyReport:
-    """Verify each file in turn (order kept); see :func:`verify_file`."""
-    return VerifyReport([verify_file(p) for p in paths])
+    """Verify each file (reports in the order given), and find observations given twice.
+
+    Files are read in day order (:func:`day_order`).  A spin of one file with the same time and
+    data as a spin of an earlier file of the same or an adjacent day (a day present as
+    ``.fits`` and ``.fits.gz``, overlapping files) is reported on the later file
+    (:attr:`FileReport.repeat_of`, :attr:`FileReport.repeated_spins`); a path given twice is
+    read once and reported as repeating itself.
+    """
+    given = list(paths)
+    reports: list[FileReport | None] = [None] * len(given)
+    seen: dict[str, int] = {}
+    recent: deque[tuple[str, str, npt.NDArray[np.uint64]]] = deque(maxlen=_RECENT_FILES)
+    for i in sorted(range(len(given)), key=lambda j: day_order(given[j])):
+        real = os.path.realpath(os.fspath(given[i]))
+        if real in seen:
+            first = reports[seen[real]]
+            assert first is not None
+            rep = replace(first, path=str(given[i]), warnings=list(first.warnings))
+            rep.repeat_of = first.name + " (the same file, given twice)"
+            rep.repeated_spins = first.quirks.n_spins if first.quirks is not None else 0
+            rep.warnings.append("the same file was given twice: read once")
+            rep.status = WARNINGS if rep.status == GOOD else rep.status
+            reports[i] = rep
+            continue
+        seen[real] = i
+        report, day = _read_and_verify(given[i])
+        reports[i] = report
+        if day is None:
+            continue
+        keys = spin_keys(day)
+        for name, other_day, other in recent:
+            near = (
+                not (report.day and other_day)
+                or abs((pd.Timestamp(report.day) - pd.Timestamp(other_day)).days) <= 1
+            )
+            hits = int(np.isin(keys, other).sum()) if near else 0
+            if hits:
+                report.repeat_of, report.repeated_spins = name, hits
+                every = "all" if hits == keys.size else f"{hits:,} of"
+                report.warnings.append(
+                    f"{every} {keys.size:,} spins repeat {name} (same time and data):"
+                    f" counted once, in {name}"
+                )
+                report.status = WARNINGS
+                break
+        recent.append((report.name, report.day, keys))
+    return VerifyReport([r for r in reports if r is not None])
 
 
 # ---------------------------------------------------------------------------------------
@@ -264,9 +368,13 @@ def format_report(report: VerifyReport) -> str:
             f"  events {q.n_events}  empty PHA slots {q.empty_pha_slots}"
         )
         lines.append(
-            f"  duplicated {q.duplicate_spins}  out-of-order {q.out_of_order_spins}"
+            f"  repeated times {q.duplicate_spins}  out-of-order {q.out_of_order_spins}"
             f"  clipped {q.clipped_times}  L fill {q.l_fill}"
             f"  rate violations {q.rate_violations}"
+        )
+        lines.append(
+            f"  times rebuilt {q.times_rebuilt}  exact copies dropped {q.exact_copies}"
+            f"  clipped excluded {q.clipped_excluded}"
         )
         lines.append(
             f"  TOF {TOF_ARTEFACT} {q.tof_1019}  SSDID invalid {q.ssdid_invalid}"
@@ -276,6 +384,7 @@ def format_report(report: VerifyReport) -> str:
         for b in f.blocks:
             lines.append(f"    {_fmt_time(b.start)} .. {_fmt_time(b.end)}  {b.spins:6d} spins")
         lines.append("")
+    lines.extend(report.repeat_lines)
     lines.append(report.summary_line)
     return "\n".join(lines)
 
@@ -297,6 +406,8 @@ def report_to_json(report: VerifyReport) -> dict[str, Any]:
                     for b in f.blocks
                 ],
                 "warnings": list(f.warnings),
+                "repeat_of": f.repeat_of,
+                "repeated_spins": f.repeated_spins,
             }
         )
     return {
@@ -306,6 +417,7 @@ def report_to_json(report: VerifyReport) -> dict[str, Any]:
             "warnings": report.n_warnings,
             "bad": report.n_bad,
             "line": report.summary_line,
+            "repeats": report.repeat_lines,
         },
         "exit_code": report.exit_code,
     }
@@ -328,6 +440,8 @@ def report_from_json(data: dict[str, Any]) -> VerifyReport:
                     for b in f["blocks"]
                 ],
                 warnings=list(f["warnings"]),
+                repeat_of=str(f.get("repeat_of", "")),
+                repeated_spins=int(f.get("repeated_spins", 0)),
             )
         )
     return VerifyReport(files)

@@ -42,6 +42,8 @@ SPIN_DTYPES = {
     "duplicate": "bool",
     "out_of_order": "bool",
     "rate_ok": "bool",
+    "time_rebuilt": "bool",
+    "data_key": "uint64",
 }
 CYCLE_DTYPES = {
     "ST": "int64",
@@ -222,36 +224,126 @@ def test_big_endian_and_lowercase_columns_are_accepted() -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def test_clipped_times() -> None:
+SPIN_COLS = ("TT", "L", "VS", "PHA", "DR", "SBR")
+
+
+def _whole(cols: Columns) -> npt.NDArray[np.int64]:
+    return np.floor(cols["TT"]).astype(np.int64)
+
+
+def test_clipped_times_are_rebuilt_from_the_cycle() -> None:
     cols = default_columns(2)
+    truth = _whole(cols)
     tt = cols["TT"]
     tt[3] = -5.5  # below the epoch
     tt[4] = 0.0  # already clipped to the epoch by the archive
     tt[5] = float(CLIP_HIGH_SECONDS)  # at 1990-01-01
     tt[6] = 1e12  # far beyond
     tt[7] = np.nan
-    tt[8] = CLIP_HIGH_SECONDS - 0.5  # last real second before 1990: not clipped
+    tt[8] = CLIP_HIGH_SECONDS - 0.5  # a real second, but not this spin's place in its cycle
+    day = _parse(cols)
+    s = day.spins
+    assert day.quirks.clipped_times == 5
+    assert day.quirks.times_rebuilt == 6
+    assert day.quirks.clipped_excluded == 0
+    assert not s["clipped"].any()
+    assert list(np.flatnonzero(s["time_rebuilt"])) == [3, 4, 5, 6, 7, 8]
+    rebuilt = s["TT"].to_numpy()[3:9]
+    assert np.abs(rebuilt - truth[3:9]).max() <= 1
+    # inside their cycle: ST of cycle 0 <= t < ST of cycle 1
+    assert (rebuilt >= cols["ST"][0]).all()
+    assert (rebuilt < cols["ST"][1]).all()
+    np.testing.assert_array_equal(
+        s["SpinStartTime"].to_numpy()[3:9], (EPOCH + pd.to_timedelta(rebuilt, unit="s")).to_numpy()
+    )
+    assert not s[["duplicate", "out_of_order"]].to_numpy().any()
+    assert day.quirks.out_of_order_spins == 0
+    assert day.quirks.duplicate_spins == 0
+
+
+def test_clipped_times_without_cycle_structure_are_excluded() -> None:
+    cols = default_columns(2)
+    cols["TT"][32:] = 0.0  # every spin of cycle 1 clipped ...
+    cols["TT"][40] = -5.5
+    cols["TT"][41] = float(CLIP_HIGH_SECONDS) + 10.0
+    cols["ST"][1] = 0.0  # ... and its start too: nothing to rebuild from
     day = _parse(cols)
     s = day.spins
     expected = np.zeros(64, dtype=bool)
-    expected[[3, 4, 5, 6, 7]] = True
+    expected[32:] = True
     np.testing.assert_array_equal(s["clipped"], expected)
-    assert day.quirks.clipped_times == 5
-    assert s["TT"].iloc[3] == -6
-    assert s["TT"].iloc[4] == 0
-    assert s["TT"].iloc[6] == 10**12
-    assert s["TT"].iloc[8] == CLIP_HIGH_SECONDS - 1
-    assert s["SpinStartTime"].iloc[3] == EPOCH
-    assert s["SpinStartTime"].iloc[4] == EPOCH
-    assert s["SpinStartTime"].iloc[5] == CLIP_HIGH
-    assert s["SpinStartTime"].iloc[6] == CLIP_HIGH
-    assert s["SpinStartTime"].iloc[7] == EPOCH
-    assert s["SpinStartTime"].iloc[8] == CLIP_HIGH - pd.Timedelta(seconds=1)
-    # Clipped spins are neither duplicates nor out of order, and do not make later spins so
-    # (spin 8 is far in the future, so spins 9.. are out of order relative to it).
-    assert not s.loc[[3, 4, 5, 6, 7], ["duplicate", "out_of_order"]].to_numpy().any()
-    assert day.quirks.out_of_order_spins == 64 - 9
-    assert day.quirks.duplicate_spins == 0
+    assert day.quirks.clipped_times == 32
+    assert day.quirks.clipped_excluded == 32
+    assert day.quirks.times_rebuilt == 0
+    assert s["SpinStartTime"].iloc[40] == EPOCH
+    assert s["SpinStartTime"].iloc[41] == CLIP_HIGH
+    assert s["TT"].iloc[40] == -6
+
+
+def test_clipped_spins_of_a_cycle_with_a_start_use_the_file_period() -> None:
+    cols = default_columns(2)
+    truth = _whole(cols)
+    cols["TT"][32:] = 0.0  # every spin of cycle 1 clipped, its ST is real
+    day = _parse(cols)
+    s = day.spins
+    assert day.quirks.times_rebuilt == 32
+    assert np.abs(s["TT"].to_numpy()[32:] - truth[32:]).max() <= 1
+
+
+def test_repeated_and_backwards_times_keep_their_data() -> None:
+    cols = default_columns(2)
+    truth = _whole(cols)
+    tt = cols["TT"]
+    tt[10] = tt[5]  # repeats an earlier row
+    tt[11] = tt[5] + 0.3  # same whole second
+    tt[20], tt[21] = tt[21], tt[20]  # time stamps swapped (the data stay): both wrong
+    tt[30] = tt[40]  # row 30 jumps ahead; row 40 then repeats it
+    day = _parse(cols)
+    s = day.spins
+    assert list(np.flatnonzero(s["time_rebuilt"])) == [10, 11, 20, 21, 30]
+    assert np.abs(s["TT"].to_numpy() - truth).max() <= 1  # every spin back at its place
+    assert not s["duplicate"].any()  # no copy: nothing dropped
+    assert not s["clipped"].any()
+    assert day.quirks.duplicate_spins == 3  # rows 10, 11 and 40 repeat a time as stored
+    assert day.quirks.times_rebuilt == 5
+    assert day.quirks.out_of_order_spins == 0
+    assert day.quirks.exact_copies == 0
+
+
+def test_exact_copies_are_dropped() -> None:
+    cols = default_columns(2)
+    for name in SPIN_COLS:
+        cols[name][12] = cols[name][11]  # byte-identical repeat
+        cols[name][50] = cols[name][49]
+    cols["TT"][44] = 0.0  # a clipped spin and its copy: one is rebuilt, the copy dropped
+    for name in SPIN_COLS:
+        cols[name][45] = cols[name][44]
+    day = _parse(cols)
+    s = day.spins
+    assert list(np.flatnonzero(s["duplicate"])) == [12, 45, 50]
+    assert day.quirks.exact_copies == 3
+    assert list(np.flatnonzero(s["time_rebuilt"])) == [44]
+    assert day.quirks.duplicate_spins == 0  # copies are not counted as repeated times
+
+
+def test_rows_stored_out_of_order_keep_their_own_times() -> None:
+    cols = default_columns(2)
+    truth = _whole(cols)
+    for name in SPIN_COLS:  # whole rows swapped: each time still fits its period counter
+        cols[name][[20, 21]] = cols[name][[21, 20]]
+    day = _parse(cols)
+    s = day.spins
+    assert not s["time_rebuilt"].any()
+    assert list(np.flatnonzero(s["out_of_order"])) == [21]
+    assert day.quirks.out_of_order_spins == 1
+    np.testing.assert_array_equal(s["TT"].to_numpy()[[20, 21]], truth[[21, 20]])
+
+
+def test_float32_times_name_their_cause() -> None:
+    cols = default_columns(2)
+    day = _parse(cols, formats={"TT": "E"})
+    assert day.quirks.float32_times == 64
+    assert day.quirks.duplicate_spins > 0  # 64 s steps: many spins share a stored time
 
 
 def test_cycle_start_times_use_the_same_clipping() -> None:
@@ -284,24 +376,6 @@ def test_l_fill_bit_pattern_is_caught_when_stored_as_double() -> None:
     day = _parse(cols, formats={"L": "D"})
     assert np.isnan(day.spins["L"].iloc[2])
     assert day.quirks.l_fill == 1
-
-
-def test_duplicate_and_out_of_order_spins() -> None:
-    cols = default_columns(2)
-    tt = cols["TT"]
-    tt[10] = tt[5]  # duplicates of an earlier row
-    tt[11] = tt[5] + 0.3  # same whole second
-    tt[20], tt[21] = tt[21], tt[20]  # swapped: row 21 goes backwards
-    tt[30] = tt[40]  # row 30 jumps ahead: rows 31..39 go backwards, row 40 repeats it
-    day = _parse(cols)
-    s = day.spins
-    assert list(np.flatnonzero(s["duplicate"])) == [10, 11, 40]
-    assert list(np.flatnonzero(s["out_of_order"])) == [21, *range(31, 40)]
-    assert day.quirks.duplicate_spins == 3
-    assert day.quirks.out_of_order_spins == 10
-    # The first occurrence of a repeated time is not a duplicate.
-    assert not s["duplicate"].iloc[5]
-    assert not s["duplicate"].iloc[30]
 
 
 def test_calibration_cycles_and_invalid_paps() -> None:
@@ -391,7 +465,7 @@ def test_quirks_add_and_as_dict() -> None:
     assert total == Quirks(n_spins=7, l_fill=1, invalid_paps=2)
     d = total.as_dict()
     assert d["n_spins"] == 7
-    assert len(d) == 14
+    assert len(d) == 18
     assert all(type(v) is int for v in d.values())
 
 

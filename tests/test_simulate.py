@@ -7,6 +7,7 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from astropy.io import fits
 
@@ -29,6 +30,7 @@ QUIRKY = SimConfig(
     duplicate_spin_rate=0.004,
     out_of_order_rate=0.004,
     rate_violation_rate=0.004,
+    exact_copy_rate=0.004,
     tof_1019_rate=0.001,
     ssdid_invalid_rate=0.001,
     range3_rate=0.001,
@@ -170,7 +172,8 @@ def test_day_timing_orbit_and_housekeeping(day: SimDay) -> None:
     assert lvals.max() < 10.0
     assert np.all((day.maglon >= 0) & (day.maglon < 2 * np.pi))
     vs = day.vs.reshape(day.n_cycles, SPINS_PER_CYCLE, 2)
-    ooo = day.truth.spins["out_of_order"].to_numpy().reshape(day.n_cycles, -1).any(axis=1)
+    moved = day.truth.spins[["out_of_order", "copy"]].to_numpy().any(axis=1)
+    ooo = moved.reshape(day.n_cycles, -1).any(axis=1)  # swapped rows or an exact copy
     np.testing.assert_array_equal(vs[~ooo, :, 1], np.tile(np.arange(32), ((~ooo).sum(), 1)))
     assert set(np.unique(day.vs[:, 0])) == set(range(64))
     assert set(np.unique(day.cshk)) - {0}
@@ -260,6 +263,7 @@ def test_me_counts_cover_pha(day: SimDay) -> None:
     conv = _converted(day, ev)
     truth = day.truth.events
     clean = ~(truth["tof_1019"] | truth["ssdid_invalid"] | truth["range3"]).to_numpy()
+    clean &= ~day.truth.spins["copy"].to_numpy()[ev["spin"]]  # a copy repeats counted ions
     box = me_boxes.me_box_of(conv["mass"], conv["mpq"])
     keep = clean & (box >= 0)
     cycle = ev["spin"][keep] // SPINS_PER_CYCLE
@@ -283,7 +287,9 @@ def test_quirk_counts_match_truth(day: SimDay) -> None:
     assert (ev["Range"] == 3).sum() == q["range3"] > 0
     assert (day.cshk != 0).sum() == q["calibration_cycles"]
     assert (~np.isin(day.paps, range(1, 7))).sum() == q["invalid_paps"] == 1
-    t = day.tt[~clipped]
+    copy = day.truth.spins["copy"].to_numpy()
+    assert copy.sum() == q["exact_copies"] > 0
+    t = day.tt[~clipped & ~copy]
     assert len(t) - len(np.unique(t)) == q["duplicate_spins"] > 0
     unique_rows = t[np.r_[True, np.diff(t) != 0]]
     backwards = (unique_rows[1:] < np.maximum.accumulate(unique_rows)[:-1]).sum()
@@ -325,8 +331,11 @@ def test_round_trip_through_reader(day: SimDay, tmp_path: Path) -> None:
         np.testing.assert_array_equal(data.events[word].to_numpy(), ev[word], err_msg=word)
     spins = day.truth.spins
     np.testing.assert_array_equal(data.spins["rate_ok"].to_numpy(), ~spins["rate_violation"])
-    np.testing.assert_array_equal(data.spins["clipped"].to_numpy(), spins["clipped"])
-    np.testing.assert_array_equal(data.spins["duplicate"].to_numpy(), spins["duplicate"])
+    # Only exact copies are dropped; every clipped or repeated time is rebuilt, none excluded.
+    np.testing.assert_array_equal(data.spins["duplicate"].to_numpy(), spins["copy"])
+    assert not data.spins["clipped"].any()
+    rebuilt = (spins["clipped"] | spins["duplicate"]).to_numpy()
+    np.testing.assert_array_equal(data.spins["time_rebuilt"].to_numpy(), rebuilt)
     np.testing.assert_array_equal(data.spins["out_of_order"].to_numpy(), spins["out_of_order"])
     np.testing.assert_array_equal(np.isnan(data.spins["L"].to_numpy()), spins["l_fill"])
     np.testing.assert_array_equal(data.me, day.me)
@@ -347,3 +356,29 @@ def test_full_day(tmp_path: Path) -> None:
     assert sim.n_spins > 15000
     assert 600_000 < n_events < 800_000
     assert path.stat().st_size > 1_000_000
+
+
+def test_no_distinct_spin_is_lost_and_rebuilt_times_fall_in_their_cycle(
+    day: SimDay, tmp_path: Path
+) -> None:
+    from data_build.fits import read_day
+
+    data = read_day(sim_mod.write_day(day, tmp_path))
+    spins = data.spins
+    truth = day.truth.spins
+    kept = ~(spins["clipped"] | spins["duplicate"]).to_numpy()
+    # every distinct spin kept: all rows but the exact copies
+    assert kept.sum() == day.n_spins - truth["copy"].sum()
+    rebuilt = spins["time_rebuilt"].to_numpy()
+    assert rebuilt.sum() == day.truth.quirks["times_rebuilt"] > 0
+    tt = spins["TT"].to_numpy()
+    # each row's time is its data's true time (rebuilt ones within the 1 s of flooring)
+    assert np.abs(tt[kept] - truth["time"].to_numpy()[kept]).max() <= 1
+    cycle = np.arange(day.n_spins) // 32
+    st = day.st.astype(np.int64)
+    next_st = np.r_[st[1:], st[-1] + 32 * 6]
+    assert (tt[rebuilt] >= st[cycle[rebuilt]]).all()
+    assert (tt[rebuilt] < next_st[cycle[rebuilt]]).all()
+    # no two kept spins share (time, data): nothing counted twice
+    keys = pd.DataFrame({"t": tt[kept], "k": spins["data_key"].to_numpy()[kept]})
+    assert not keys.duplicated().any()

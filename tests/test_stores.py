@@ -106,7 +106,7 @@ def test_rows_match_the_files(built: tuple[Path, list[Path], stores.BuildResult]
     rates = _read(out, schema.RATES_STORE)
     assert len(rates) == expected_spins
     # calibration spins stay in the rates store, flagged by CSHK
-    assert (rates["CSHK"] != 0).sum() == 31  # cycle 1 is spins 32-63; spin 40 was clipped
+    assert (rates["CSHK"] != 0).sum() == 32  # cycle 1 is spins 32-63; clipped spin 40 rebuilt
     # the clipped spin and the repeated spin time are gone; no time repeats within a file
     assert rates["SpinStartTime"].min() > pd.Timestamp("1986-01-01")
     assert rates["L"].isna().sum() == 1
@@ -287,8 +287,8 @@ def test_coverage_table(built: tuple[Path, list[Path], stores.BuildResult]) -> N
     assert first["status"] == "warnings"
     assert first["quirks"]["duplicate_spins"] == 1
     assert first["calibration_cycles"] == 1
-    assert first["spins"] == 96 - 2  # one clipped, one duplicate
-    assert first["calibration_minutes"] == pytest.approx(31 * 5.6 / 60, abs=0.1)
+    assert first["spins"] == 96  # the clipped and the repeated time rebuilt: no spin lost
+    assert first["calibration_minutes"] == pytest.approx(32 * 5.6 / 60, abs=0.1)
     pha = _read(out, schema.PHA_STORE)
     assert sum(d["pha_events"] for d in days) == len(pha)
     assert days[1]["status"] == "good"

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from awa.chem.schema import EPOCH
 from data_build.fits import Quirks, parse_hdus, read_day
 from data_build.verify import (
     BAD,
@@ -31,25 +32,27 @@ from tests.fitsfactory import build_hdul, default_columns, fits_bytes, seconds, 
 T0 = seconds("1986-02-09T00:00:30")
 
 
-def _spins(tt: list[float], clipped: list[bool] | None = None) -> pd.DataFrame:
-    """A minimal spins table with whole-second times ``tt``."""
-    cols = default_columns(1)
+def _spins(
+    tt: list[float], clipped: list[bool] | None = None, copies: list[int] = ()
+) -> pd.DataFrame:
+    """A minimal spins table with whole-second times ``tt`` (flags set by hand)."""
     n = len(tt)
-    cols["TT"] = np.resize(cols["TT"], 32)
-    cols["TT"][:n] = tt
-    cols["TT"][n:] = tt[-1]  # padding rows become duplicates (left out of blocks)
-    spins = parse_hdus(build_hdul(cols)).spins.iloc[:n].copy()
+    spins = parse_hdus(build_hdul(default_columns(1))).spins.iloc[:n].copy()
+    whole = np.floor(np.asarray(tt, dtype=np.float64)).astype(np.int64)
+    spins["TT"] = whole
+    spins["SpinStartTime"] = (EPOCH + pd.to_timedelta(whole, unit="s")).to_numpy()
+    spins["duplicate"] = np.isin(np.arange(n), copies)
     if clipped is not None:
         spins["clipped"] = clipped
     return spins
 
 
-def _good_file(path: Path, n_cycles: int = 2) -> Path:
-    return write_fits(build_hdul(default_columns(n_cycles)), path)
+def _good_file(path: Path, n_cycles: int = 2, start: float = T0) -> Path:
+    return write_fits(build_hdul(default_columns(n_cycles, start=start)), path)
 
 
 def _duplicate_file(path: Path) -> Path:
-    cols = default_columns(2)
+    cols = default_columns(2, start=T0 + 86400.0)
     cols["TT"][7] = cols["TT"][6]
     cols["TT"][8] = cols["TT"][6]
     cols["L"][3] = 0.0
@@ -77,8 +80,8 @@ def test_blocks_sort_times_and_skip_clipped_and_duplicates() -> None:
     spins = _spins(
         [t + 12, t, t + 6, t + 6, t + 500, t + 5000],
         clipped=[False, False, False, False, False, True],
+        copies=[3],
     )
-    assert list(spins["duplicate"]) == [False, False, False, True, False, False]
     blocks = find_blocks(spins)
     start = pd.Timestamp("1986-02-09 00:00:30")
     assert blocks == [
@@ -89,13 +92,14 @@ def test_blocks_sort_times_and_skip_clipped_and_duplicates() -> None:
 
 def test_blocks_of_a_generated_day_with_one_gap() -> None:
     cols = default_columns(2)
-    cols["TT"][40:] += 3600.0
+    cols["TT"][32:] += 3600.0  # a gap between cycles 0 and 1
+    cols["ST"][1] += 3600.0
     blocks = find_blocks(parse_hdus(build_hdul(cols)).spins)
-    assert [b.spins for b in blocks] == [40, 24]
+    assert [b.spins for b in blocks] == [32, 32]
     tt = np.floor(cols["TT"]).astype(np.int64) - np.int64(np.floor(T0))
     start = pd.Timestamp("1986-02-09 00:00:30")
-    assert blocks[0].end == start + pd.Timedelta(seconds=int(tt[39]))
-    assert blocks[1].start == start + pd.Timedelta(seconds=int(tt[40]))
+    assert blocks[0].end == start + pd.Timedelta(seconds=int(tt[31]))
+    assert blocks[1].start == start + pd.Timedelta(seconds=int(tt[32]))
 
 
 def test_no_blocks_without_real_spins() -> None:
@@ -118,10 +122,15 @@ def test_verify_day_good_and_warnings(tmp_path: Path) -> None:
 
     warn = verify_day(read_day(_duplicate_file(tmp_path / "1986_041.fits.gz")))
     assert warn.status == WARNINGS
-    assert warn.warnings == ["2 duplicated spins", "1 L fill values"]
+    assert warn.warnings == [
+        "2 repeated spin times",
+        "2 spin times rebuilt from the cycle structure (kept, flagged)",
+        "1 L fill values",
+    ]
     assert warn.quirks is not None
     assert warn.quirks.duplicate_spins == 2
-    assert warn.blocks[0].spins == 62
+    assert warn.quirks.times_rebuilt == 2
+    assert warn.blocks[0].spins == 64  # no spin lost
     assert warn.day == "1986-02-10"  # from the name, not the data
 
 
@@ -181,7 +190,10 @@ def test_format_report_text(mixed: list[Path]) -> None:
     lines = text.splitlines()
     assert lines[-1] == "1 good, 1 with warnings, 2 bad"
     assert "1986_040.fits.gz 1986-02-09  good" in lines
-    assert "1986_041.fits.gz 1986-02-10  WARNINGS: 2 duplicated spins; 1 L fill values" in lines
+    assert (
+        "1986_041.fits.gz 1986-02-10  WARNINGS: 2 repeated spin times;"
+        " 2 spin times rebuilt from the cycle structure (kept, flagged); 1 L fill values" in lines
+    )
     assert (
         "1986_042.fits.gz 1986-02-11  BAD: truncated gzip (compressed stream ends early)" in lines
     )
@@ -191,7 +203,9 @@ def test_format_report_text(mixed: list[Path]) -> None:
 
 
 def test_all_good_exit_zero(tmp_path: Path) -> None:
-    paths = [_good_file(tmp_path / f"1986_04{i}.fits.gz") for i in range(3)]
+    paths = [
+        _good_file(tmp_path / f"1986_04{i}.fits.gz", start=T0 + 86400.0 * i) for i in range(3)
+    ]
     report = verify_files(paths)
     assert report.exit_code == 0
     assert format_report(report).splitlines()[-1] == "3 good, 0 with warnings, 0 bad"
@@ -212,6 +226,7 @@ def test_no_files() -> None:
         "warnings": 0,
         "bad": 0,
         "line": "0 good, 0 with warnings, 0 bad",
+        "repeats": [],
     }
 
 

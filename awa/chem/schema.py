@@ -211,6 +211,9 @@ RATES_COLUMNS = _columns(
 QUALITY_BAD_PERIOD = 1  # inside a bad-period table entry (its PHA is not in the science store)
 QUALITY_RATE_RELATION = 2  # violates R_n <= BR_n, BR0+BR1+BR2 <= DCR or BR2 <= TCR
 QUALITY_L_FILL = 4  # L was the archive's fill value
+#: The spin's own time stamp repeated an earlier one, went backwards or was clipped; its time was
+#: rebuilt from the cycle structure (cycle start + position x spin period; spec section 2).
+QUALITY_TIME_REBUILT = 8
 
 HK_COLUMNS = _columns(*_CONTEXT_NAMES, "MAGLAT", "MAGLON", "MLTH", "CSHK", "Dst", "Kp")
 

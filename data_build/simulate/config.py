@@ -59,6 +59,8 @@ class SimConfig:
         Ions generated individually per spin at most; beyond it rates and ME are scaled.
     clipped_time_rate, l_fill_rate, duplicate_spin_rate, out_of_order_rate, rate_violation_rate
         Per-spin probabilities of those quirks.
+    exact_copy_rate
+        Per-spin probability that a row is a byte-identical copy of the row before it.
     tof_1019_rate, ssdid_invalid_rate, range3_rate
         Per-PHA-event probabilities of those quirks.
     """
@@ -79,6 +81,7 @@ class SimConfig:
     duplicate_spin_rate: float = 3e-4
     out_of_order_rate: float = 2e-4
     rate_violation_rate: float = 3e-4
+    exact_copy_rate: float = 2e-4
     tof_1019_rate: float = 1e-4
     ssdid_invalid_rate: float = 1e-4
     range3_rate: float = 5e-5

@@ -48,7 +48,13 @@ from data_build.simulate.intensity import (
     kp_at,
 )
 from data_build.simulate.orbit import orbit
-from data_build.simulate.quirks import EventQuirks, event_quirks, rate_violations, time_quirks
+from data_build.simulate.quirks import (
+    EventQuirks,
+    copy_rows,
+    event_quirks,
+    rate_violations,
+    time_quirks,
+)
 
 __all__ = ["SimDay", "SimTruth", "simulate_day"]
 
@@ -64,7 +70,9 @@ class SimTruth:
         (name, or "calibration"), ``mass`` (amu), ``charge`` (e), ``double`` (bool), and the
         quirk flags ``tof_1019``, ``ssdid_invalid``, ``range3``.
     spins : pandas.DataFrame
-        One row per spin row: ``clipped``, ``l_fill``, ``duplicate``, ``out_of_order``,
+        One row per spin row: ``time`` (the true whole-second start of the spin whose data
+        the row holds, s since 1966), ``copy`` (an exact copy of the row before),
+        ``clipped``, ``l_fill``, ``duplicate``, ``out_of_order``,
         ``rate_violation``, ``calibration``, ``paps_off``, ``kp``, ``n_ions`` (ions reaching
         the analyser), ``n_generated`` (of those, simulated one by one).
     quirks : dict
@@ -362,6 +370,8 @@ def simulate_day(day: dt.date, seed: int = 1, config: SimConfig | None = None) -
     out_of_order = _rows(n_spins, tq.ooo_rows + 1)
     spins_truth = pd.DataFrame(
         {
+            "time": timing.tt[perm].astype(np.int64),
+            "copy": np.zeros(n_spins, dtype=bool),
             "clipped": _rows(n_spins, tq.clip_rows)[perm],
             "l_fill": _rows(n_spins, l_fill)[perm],
             "duplicate": _rows(n_spins, tq.dup_rows)[perm],
@@ -395,6 +405,14 @@ def simulate_day(day: dt.date, seed: int = 1, config: SimConfig | None = None) -
         quirks=quirks,
         ions_by_species=_ions_by_species(ions),
     )
+    # Last draw of the day's stream, so that the other quirks do not depend on it.
+    quirky = spins_truth[["clipped", "duplicate", "out_of_order", "l_fill", "rate_violation"]]
+    quirky_rows = np.asarray(quirky.to_numpy().any(axis=1), dtype=bool)
+    quirky_rows[tq.ooo_rows] = True  # both rows of a swapped pair
+    copies = copy_rows(rng, cfg, n_spins, quirky_rows)
+    for arr in (tt, l_shell, vs, dr, sbr, pha):
+        arr[copies] = arr[copies - 1]
+    _copy_truth(truth, copies)
     return SimDay(
         day=day,
         seed=int(seed),
@@ -420,6 +438,29 @@ def simulate_day(day: dt.date, seed: int = 1, config: SimConfig | None = None) -
 
 
 _TRUTH_NAMES = np.array([*SPECIES_NAMES, CALIBRATION])
+
+
+def _copy_truth(truth: SimTruth, copies: IntArray) -> None:
+    """Rows ``copies`` now repeat the row before them exactly: say so in ``truth``."""
+    spins = truth.spins
+    if copies.size:
+        for col in spins.columns:
+            values = spins[col].to_numpy().copy()
+            values[copies] = values[copies - 1]
+            spins[col] = values
+    spins.loc[copies, "copy"] = True
+    ev = truth.events
+    spin = ev["spin"].to_numpy()
+    copied = ev[np.isin(spin, copies - 1)].copy()
+    copied["spin"] = copied["spin"] + 1
+    ev = pd.concat([ev[~np.isin(spin, copies)], copied], ignore_index=True)
+    truth.events = ev.sort_values(["spin", "slot"], kind="stable", ignore_index=True)
+    q = truth.quirks
+    q["n_events"] = len(truth.events)
+    for name in ("tof_1019", "ssdid_invalid", "range3"):
+        q[name] = int(truth.events[name].sum())
+    q["exact_copies"] = int(copies.size)
+    q["times_rebuilt"] = int(spins["clipped"].sum() + spins["duplicate"].sum())
 
 
 def _events_truth(

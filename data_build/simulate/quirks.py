@@ -1,7 +1,10 @@
 """The archive's quirks, injected into a simulated day at the rates of :class:`SimConfig`.
 
 Per event: the TOF artefact channel, an invalid SSDID, Range 3.  Per spin: rate relations
-broken, clipped, duplicated and swapped spin times (the L fill is drawn in :mod:`.day`).
+broken, clipped, duplicated and swapped spin times (the L fill is drawn in :mod:`.day`), and
+exact copies.  As in the archive, a duplicated time is a distinct spin (its own data) with the
+time stamp of the spin before it; an exact copy is a row byte-identical to the row before it
+(time and data), which takes the place of the spin that belonged there.
 """
 
 from __future__ import annotations
@@ -9,12 +12,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from awa.chem.schema import CLIP_HIGH_SECONDS, SPINS_PER_CYCLE, TOF_ARTEFACT
 from data_build.simulate.config import FloatArray, IntArray, SimConfig
 from data_build.simulate.instrument import _pick
 
-__all__ = ["EventQuirks", "TimeQuirks", "event_quirks", "rate_violations", "time_quirks"]
+__all__ = [
+    "EventQuirks",
+    "TimeQuirks",
+    "copy_rows",
+    "event_quirks",
+    "rate_violations",
+    "time_quirks",
+]
 
 
 @dataclass
@@ -90,3 +101,13 @@ def time_quirks(rng: np.random.Generator, cfg: SimConfig, tt: FloatArray) -> Tim
     perm = np.arange(n_spins)
     perm[ooo_rows], perm[ooo_rows + 1] = ooo_rows + 1, ooo_rows.copy()
     return TimeQuirks(clip_rows, dup_rows, ooo_rows, perm)
+
+
+def copy_rows(
+    rng: np.random.Generator, cfg: SimConfig, n_spins: int, quirky: npt.NDArray[np.bool_]
+) -> IntArray:
+    """Rows that become exact copies of the row before (same cycle; neither row ``quirky``)."""
+    rows = np.arange(1, n_spins)
+    clean = (rows % SPINS_PER_CYCLE != 0) & ~quirky[rows] & ~quirky[rows - 1]
+    chosen = _pick(rng, n_spins, cfg.exact_copy_rate, rows[clean])
+    return chosen[np.r_[True, np.diff(chosen) > 1]] if chosen.size else chosen  # no chains

@@ -19,10 +19,12 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import tables
 
@@ -83,6 +85,7 @@ class BuildResult:
     counts: dict[str, int]
     seconds: float
     sizes: dict[str, int]
+    repeats: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """Human-readable closing lines of a build."""
@@ -96,6 +99,16 @@ class BuildResult:
         interesting = {k: v for k, v in {**self.quirks, **self.counts}.items() if v}
         if interesting:
             lines.append("  counted: " + ", ".join(f"{k} {v:,}" for k, v in interesting.items()))
+        rebuilt = self.quirks.get("times_rebuilt", 0)
+        if rebuilt:
+            lines.append(
+                f"  {rebuilt:,} spins kept with a time rebuilt from the cycle structure"
+                f" (Quality bit {schema.QUALITY_TIME_REBUILT}); dropped: "
+                f"{self.quirks.get('exact_copies', 0):,} exact copies, "
+                f"{self.quirks.get('clipped_excluded', 0):,} clipped spins without cycle structure"
+            )
+        for line in self.repeats:
+            lines.append(f"  REPEATED: {line}")
         for what in ("kp", "dst"):
             missing = self.counts.get(f"spins_without_{what}", 0)
             if missing:
@@ -109,12 +122,73 @@ class BuildResult:
 
 
 def find_fits(fits_dir: str | os.PathLike[str]) -> list[Path]:
-    """Daily files in ``fits_dir`` in date order (names ``YYYY_DDD.fits[.gz]``)."""
+    """Daily files in ``fits_dir`` in date order (names ``YYYY_DDD.fits[.gz]``).
+
+    A day present both as ``YYYY_DDD.fits.gz`` and ``YYYY_DDD.fits`` (what ``gunzip -k``
+    leaves) gives both, the archive's ``.fits.gz`` first; the build counts their spins once.
+    """
     d = Path(fits_dir)
     if not d.is_dir():
         raise BuildError(f"FITS directory {d} does not exist")
     files = [p for p in d.iterdir() if days.is_day_file(p)]
-    return sorted(files, key=lambda p: p.name)
+    return sorted(files, key=verify.day_order)
+
+
+#: Files whose rows a new file is compared with (same observation given twice): the last few.
+_RECENT_FILES = 3
+
+
+def _row_keys(df: pd.DataFrame) -> npt.NDArray[np.uint64]:
+    """64-bit key per row over its values (time included, indices Dst and Kp left out)."""
+    frame = df.drop(columns=[c for c in ("Dst", "Kp") if c in df.columns])
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()
+    return np.asarray(pd.util.hash_pandas_object(frame, index=False), dtype=np.uint64)
+
+
+def _times(df: pd.DataFrame) -> npt.NDArray[Any]:
+    if "SpinStartTime" in df.columns:
+        return df["SpinStartTime"].to_numpy()
+    return df.index.get_level_values("SpinStartTime").to_numpy()
+
+
+@dataclass
+class _Seen:
+    """Row keys of one file already written (for rows repeated by a later file)."""
+
+    name: str
+    rates: npt.NDArray[np.uint64]
+    hk: npt.NDArray[np.uint64]
+    me: npt.NDArray[np.uint64]
+
+
+def _drop_repeats(frames: DayFrames, recent: Sequence[_Seen]) -> tuple[int, str]:
+    """Drop the day's spins and cycles that an earlier file already gave (same time and data).
+
+    Returns the number of repeated spins and the name of the file that holds them.  PHA
+    events go with their spin (by spin time, unless another, kept spin has that time).
+    """
+    keys = {k: _row_keys(getattr(frames, k)) for k in ("rates", "hk", "me")}
+    holder = ""
+    rep = {k: np.zeros(v.size, dtype=bool) for k, v in keys.items()}
+    for seen in recent:
+        hit = np.isin(keys["rates"], seen.rates)
+        if hit.any() and not holder:
+            holder = seen.name
+        rep["rates"] |= hit
+        rep["hk"] |= np.isin(keys["hk"], seen.hk)
+        rep["me"] |= np.isin(keys["me"], seen.me)
+    n_rep = int(rep["rates"].sum())
+    if n_rep:
+        times = _times(frames.rates)
+        gone = np.setdiff1d(times[rep["rates"]], times[~rep["rates"]])
+        for name in ("pha", "cal_pha"):
+            df = getattr(frames, name)
+            setattr(frames, name, df[~np.isin(_times(df), gone)])
+    for name in ("rates", "hk", "me"):
+        if rep[name].any():
+            setattr(frames, name, getattr(frames, name)[~rep[name]])
+    return n_rep, holder
 
 
 def _ordered_results(
@@ -161,7 +235,16 @@ def build_stores(
     lost), unless ``allow_failures``.
     """
     t0 = time.perf_counter()
-    paths = sorted((Path(p) for p in fits_paths), key=lambda p: p.name)
+    paths = []
+    repeats: list[str] = []
+    seen_paths: dict[str, Path] = {}
+    for p in sorted((Path(p) for p in fits_paths), key=verify.day_order):
+        real = os.path.realpath(p)
+        if real in seen_paths:
+            repeats.append(f"{p} was given twice: read once")
+            continue
+        seen_paths[real] = p
+        paths.append(p)
     if not paths:
         raise BuildError("no FITS files given")
     periods = list(read_bad_periods() if bad_periods is None else bad_periods)
@@ -184,6 +267,7 @@ def build_stores(
     quirks = fits.Quirks()
     counts: dict[str, int] = {}
     coverage: list[dict[str, Any]] = []
+    recent: deque[_Seen] = deque(maxlen=_RECENT_FILES)
     try:
         for spec in schema.STORES:
             expected = len(paths) * (700_000 if "pha" in spec.key else 16_000)
@@ -194,7 +278,28 @@ def build_stores(
                 failures.append(result)
                 coverage.append(result.coverage())
             else:
-                coverage.append(result.coverage)
+                n_spins = len(result.rates)
+                n_rep, holder = _drop_repeats(result, recent)
+                recent.append(
+                    _Seen(
+                        result.source["name"],
+                        _row_keys(result.rates),
+                        _row_keys(result.hk),
+                        _row_keys(result.me),
+                    )
+                )
+                if n_rep:
+                    every = "all" if n_rep == n_spins else f"{n_rep:,} of"
+                    repeats.append(
+                        f"{result.source['name']}: {every} {n_spins:,} spins repeat {holder}"
+                        f" (same time and data), kept once, from {holder}"
+                    )
+                    counts["spins_repeated_across_files"] = (
+                        counts.get("spins_repeated_across_files", 0) + n_rep
+                    )
+                    _note_repeat(result, coverage, n_rep, n_spins, holder)
+                if n_rep < n_spins or not n_spins:
+                    coverage.append(result.coverage)
                 _merge_day_indices(result, hourly, kp is not None, dst is not None)
                 for spec, frame in (
                     (schema.PHA_STORE, result.pha),
@@ -236,6 +341,7 @@ def build_stores(
             "files_failed": [{"name": f.name, "reason": f.reason} for f in failures],
             "quirks": quirks.as_dict(),
             "counts": counts,
+            "repeats": repeats,
         }
         common = {
             "awa_build_version": json.dumps(BUILD_VERSION),
@@ -300,6 +406,28 @@ def build_stores(
         counts=counts,
         seconds=time.perf_counter() - t0,
         sizes=sizes,
+        repeats=repeats,
+    )
+
+
+def _note_repeat(
+    frames: DayFrames, coverage: list[dict[str, Any]], n_rep: int, n_spins: int, holder: str
+) -> None:
+    """Say in the coverage table which file's spins were counted and which were repeats."""
+    name = frames.source["name"]
+    if n_rep == n_spins:  # the whole file repeats: its day is listed once, under the holder
+        for entry in coverage:
+            if entry.get("file") == holder:
+                entry.setdefault("warnings", []).append(
+                    f"also given as {name} (the same spins, counted once)"
+                )
+        return
+    entry = frames.coverage
+    entry["spins"] = int(len(frames.rates))
+    entry["pha_events"] = int(len(frames.pha))
+    entry["calibration_events"] = int(len(frames.cal_pha))
+    entry.setdefault("warnings", []).append(
+        f"{n_rep:,} of {n_spins:,} spins repeat {holder} (counted there)"
     )
 
 

@@ -130,8 +130,9 @@ def _typed(df: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 def day_frames(day: fits.DayData, bad_periods: Sequence[BadPeriod]) -> DayFrames:
     """Shape one parsed day into store rows (pure; Dst and Kp are merged later).
 
-    Clipped times and duplicated spins (every repeat of a time already seen in the file) are
-    dropped and counted; out-of-order spins are sorted into place.  Science PHA holds events of
+    Spins the reader excluded (clipped times it could not rebuild) or found to be exact copies
+    are dropped and counted; spins with a rebuilt time carry ``QUALITY_TIME_REBUILT``;
+    out-of-order spins are sorted into place.  Science PHA holds events of
     CSHK == 0 spins outside the bad periods; calibration PHA holds the CSHK != 0 events.
     """
     spins = day.spins
@@ -160,6 +161,9 @@ def day_frames(day: fits.DayData, bad_periods: Sequence[BadPeriod]) -> DayFrames
         np.int8
     )
     quality |= np.where(spins["L"].isna().to_numpy(), schema.QUALITY_L_FILL, 0).astype(np.int8)
+    quality |= np.where(spins["time_rebuilt"].to_numpy(), schema.QUALITY_TIME_REBUILT, 0).astype(
+        np.int8
+    )
 
     spin_all = pd.DataFrame(
         {
