@@ -47,6 +47,7 @@ from data_build.fits_day import (
     BadFileError,
     DayData,
     Quirks,
+    concat_days,
 )
 from data_build.fits_layout import (
     DR_ORDER,
@@ -466,7 +467,26 @@ def read_day(path: str | os.PathLike[str]) -> DayData:
             )
         if data_error:
             raise BadFileError(where, f"unreadable FITS data ({data_error})")
-        return parse_hdus(hdul, source=where)
+        return _parse_members(hdul, where, notes)
+
+
+def _parse_members(hdul: fits.HDUList, where: str, notes: list[str]) -> DayData:
+    """Every CHEM file in the HDU list (``cat a.gz b.gz`` holds two, as gunzip shows)."""
+    starts = [i for i, hdu in enumerate(hdul) if i == 0 or isinstance(hdu, fits.PrimaryHDU)]
+    ends = [*starts[1:], len(hdul)]
+    parts, extra = [], [f"astropy: {note}" for note in notes]
+    for start, end in zip(starts, ends, strict=True):
+        if start and end - start < 1 + len(HDUS):
+            extra.append(f"ignored HDUs {start}-{end - 1}: a primary HDU without the CHEM layout")
+            continue
+        parts.append(parse_hdus(fits.HDUList(list(hdul[start:end])), source=where))
+        if end - start > 1 + len(HDUS):
+            extra.append(f"ignored HDUs {start + 1 + len(HDUS)}-{end - 1}: beyond the layout")
+    if len(parts) > 1:
+        extra.append(f"{len(parts)} CHEM files concatenated (e.g. gzip members): all read")
+    day = concat_days(parts)
+    day.notes = [*day.notes, *extra]
+    return day
 
 
 def _first_line(message: object) -> str:

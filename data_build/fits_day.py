@@ -7,13 +7,14 @@ quirks live here; :mod:`data_build.fits` fills them and re-exports every name.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from data_build.fits_layout import HDUS
+from data_build.fits_times import content_keys
 
 __all__ = [
     "BadFileError",
@@ -24,6 +25,7 @@ __all__ = [
     "CYCLE_COLUMNS",
     "EVENT_COLUMNS",
     "VALID_PAPS_LEVELS",
+    "concat_days",
 ]
 
 #: Columns of each extension the reader needs (``SCHK`` raw status bytes are not used).
@@ -199,6 +201,9 @@ class DayData:
         One row per non-empty PHA slot, ordered by (spin row, slot); ``spin`` is the spin row.
     quirks : Quirks
         Counts of everything unusual the reader met.
+    notes : list of str
+        What the reader read beyond the layout or ignored (a second gzip member, extra HDUs,
+        astropy's warnings), in words.
     """
 
     source: str
@@ -207,3 +212,49 @@ class DayData:
     me: npt.NDArray[np.int32]
     events: pd.DataFrame
     quirks: Quirks
+    notes: list[str] = field(default_factory=list)
+
+
+def concat_days(parts: list[DayData]) -> DayData:
+    """One :class:`DayData` from several parsed parts of one file (e.g. gzip members), in order.
+
+    Spins of a later part with the same time and data as a spin of an earlier part are marked
+    ``duplicate`` (exact copies, dropped by the build) and counted in ``exact_copies``.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    spins, events, cycles = [], [], []
+    n_spins = n_cycles = 0
+    quirks = Quirks()
+    for part in parts:
+        sp = part.spins.copy()
+        sp["cycle"] = (sp["cycle"].to_numpy() + n_cycles).astype(np.int32)
+        ev = part.events.copy()
+        ev["spin"] = (ev["spin"].to_numpy() + n_spins).astype(np.int32)
+        spins.append(sp)
+        events.append(ev)
+        cycles.append(part.cycles)
+        n_spins += len(sp)
+        n_cycles += len(part.cycles)
+        quirks = quirks + part.quirks
+    all_spins = pd.concat(spins, ignore_index=True)
+    part_of = np.repeat(np.arange(len(parts)), [len(sp) for sp in spins])
+    keys = content_keys([all_spins["TT"].to_numpy(), all_spins["data_key"].to_numpy()])
+    kept = ~(all_spins["clipped"].to_numpy() | all_spins["duplicate"].to_numpy())
+    rows = np.flatnonzero(kept)
+    _, first = np.unique(keys[rows], return_index=True)
+    again = np.zeros(len(all_spins), dtype=bool)
+    again[rows] = True
+    again[rows[first]] = False
+    again &= part_of > 0
+    all_spins.loc[again, "duplicate"] = True
+    quirks.exact_copies += int(again.sum())
+    return DayData(
+        source=parts[0].source,
+        spins=all_spins,
+        cycles=pd.concat(cycles, ignore_index=True),
+        me=np.concatenate([p.me for p in parts]).astype(np.int32),
+        events=pd.concat(events, ignore_index=True),
+        quirks=quirks,
+        notes=[note for p in parts for note in p.notes],
+    )

@@ -239,6 +239,7 @@ def verify_day(day: DayData, path: str | None = None) -> FileReport:
             warnings.append(f"TT stored as float32 ({FLOAT32_CAUSE.split(', ', 1)[1]})")
     if quirks.n_spins == 0:
         warnings.insert(0, "no spins")
+    warnings.extend(day.notes)
     day_iso = named_day(day.source)
     if not day_iso and blocks:
         day_iso = blocks[0].start.date().isoformat()
