@@ -152,7 +152,12 @@ class VerifyReport:
         lines = []
         for f in self.files:
             if f.repeat_of:
-                total = f.quirks.n_spins if f.quirks is not None else f.repeated_spins
+                q = f.quirks
+                total = (
+                    q.n_spins - q.exact_copies - q.clipped_excluded
+                    if q is not None
+                    else f.repeated_spins
+                )
                 what = "all" if f.repeated_spins >= total else f"{f.repeated_spins:,} of"
                 lines.append(
                     f"{f.name} repeats {f.repeat_of}: {what} {total:,} spins, counted once"

@@ -54,6 +54,8 @@ def test_same_day_as_fits_and_fits_gz_is_counted_once(tmp_path: Path) -> None:
     assert _rows(tmp_path / "single" / "") == (128, 0, 512)
     assert _rows(tmp_path / "both") == _rows(tmp_path / "single")
     assert both.rows == single.rows
+    assert both.quirks == single.quirks  # the twin's quirks are not counted a second time
+    assert both.counts["events_science"] == single.counts["events_science"] == 512
     assert both.counts["spins_repeated_across_files"] == 128
     assert both.repeats == [
         "1986_040.fits: all 128 spins repeat 1986_040.fits.gz (same time and data),"
@@ -101,6 +103,7 @@ def test_overlapping_files_count_the_overlap_once(tmp_path: Path) -> None:
     _build([whole], tmp_path / "ref")
     assert _rows(tmp_path / "out") == _rows(tmp_path / "ref") == (192, 0, 768)
     assert result.counts["spins_repeated_across_files"] == 64
+    assert result.counts["events_science"] == 768  # what the store holds
     hk = pd.read_hdf(tmp_path / "out" / schema.HK_STORE.filename, schema.HK_STORE.key)
     assert isinstance(hk, pd.DataFrame)
     assert len(hk) == 6  # the repeated cycles once

@@ -182,9 +182,12 @@ def _drop_repeats(frames: DayFrames, recent: Sequence[_Seen]) -> tuple[int, str]
     if n_rep:
         times = _times(frames.rates)
         gone = np.setdiff1d(times[rep["rates"]], times[~rep["rates"]])
-        for name in ("pha", "cal_pha"):
+        for name, count in (("pha", "events_science"), ("cal_pha", "events_calibration")):
             df = getattr(frames, name)
-            setattr(frames, name, df[~np.isin(_times(df), gone)])
+            drop = np.isin(_times(df), gone)
+            setattr(frames, name, df[~drop])
+            if count in frames.counts:  # the day's counts describe what is stored
+                frames.counts[count] -= int(drop.sum())
     for name in ("rates", "hk", "me"):
         if rep[name].any():
             setattr(frames, name, getattr(frames, name)[~rep[name]])
@@ -311,9 +314,10 @@ def build_stores(
                     writers[spec.key].append(frame)
                 ok.append(result.source["name"])
                 sources.append(result.source)
-                quirks = quirks + result.quirks
-                for k, v in result.counts.items():
-                    counts[k] = counts.get(k, 0) + v
+                if n_rep < n_spins or not n_spins:  # else counted already, with its twin
+                    quirks = quirks + result.quirks
+                    for k, v in result.counts.items():
+                        counts[k] = counts.get(k, 0) + v
             if i % batch == 0 or i == len(paths):
                 now = time.perf_counter()
                 say(
