@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import tables
 
 from awa.chem import schema
 from data_build import simulate, stores
@@ -52,29 +53,44 @@ class SimulatedStores:
 
     @cached_property
     def frames(self) -> dict[str, pd.DataFrame]:
-        """Every store of ``awa.chem.schema.STORES`` as a DataFrame, by store key."""
+        """Every store of ``awa.chem.schema.STORES`` as a flat DataFrame, by file name.
+
+        Index levels become columns (``SpinStartTime`` first) and AWA's arrays beside a table
+        (``StoreSpec.extras``: HK ``MLTH``, ``CSHK``; ME ``CSHK``) are added as columns, so
+        brute-force computations see every value the app reads.
+        """
         out = {}
         for spec in schema.STORES:
-            df = pd.read_hdf(self.folder / spec.filename, spec.key)
+            path = self.folder / spec.filename
+            df = pd.read_hdf(path, spec.key)
             assert isinstance(df, pd.DataFrame)
-            out[spec.key] = df.reset_index(drop=True)
+            df = df.reset_index(drop=not spec.index_levels)
+            if spec.extras:
+                with tables.open_file(path) as h5:
+                    for name in spec.extras:
+                        df[name] = h5.get_node(f"{schema.EXTRAS_GROUP}/{name}").read()
+            out[spec.filename] = df
         return out
 
     @property
     def pha(self) -> pd.DataFrame:
-        return self.frames[schema.PHA_STORE.key]
+        return self.frames[schema.PHA_STORE.filename]
+
+    @property
+    def cal_pha(self) -> pd.DataFrame:
+        return self.frames[schema.CAL_PHA_STORE.filename]
 
     @property
     def rates(self) -> pd.DataFrame:
-        return self.frames[schema.RATES_STORE.key]
+        return self.frames[schema.RATES_STORE.filename]
 
     @property
     def hk(self) -> pd.DataFrame:
-        return self.frames[schema.HK_STORE.key]
+        return self.frames[schema.HK_STORE.filename]
 
     @property
     def me(self) -> pd.DataFrame:
-        return self.frames[schema.ME_STORE.key]
+        return self.frames[schema.ME_STORE.filename]
 
 
 def storm_indices(start: dt.date = DAY, days: int = 1) -> tuple[pd.Series, pd.Series]:
