@@ -43,6 +43,8 @@ CONFIG = simulate.SimConfig(
 )
 #: The UT hour of ``DAY`` left without a Dst value.
 DST_GAP_HOUR = 20
+#: The one 3-hour Kp interval of the synthetic storm at 8+ (Kp 8.667): 09-12 UT of ``DAY``.
+KP_8PLUS = (dt.datetime(1986, 2, 8, 9), dt.datetime(1986, 2, 8, 12))
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,8 @@ def storm_indices(start: dt.date = DAY, days: int = 1) -> tuple[pd.Series, pd.Se
     """Synthetic 3-hourly Kp and hourly Dst covering ``days`` days from ``start``, +- 1 day.
 
     Dst (nT) falls to about -140 nT at 10 UT of ``DAY``; hour ``DST_GAP_HOUR`` of ``DAY`` has
-    no value.  Kp follows the storm in thirds.
+    no value.  Kp follows the storm in thirds (as full-precision floats, 26/3 for 8+, not
+    GFZ's 3-decimal numbers), reaching 8+ in the interval ``KP_8PLUS`` only.
     """
     t0 = pd.Timestamp(DAY)
     first = pd.Timestamp(start) - pd.Timedelta(days=1)
@@ -107,7 +110,7 @@ def storm_indices(start: dt.date = DAY, days: int = 1) -> tuple[pd.Series, pd.Se
     dst = dst.drop(t0 + pd.Timedelta(hours=DST_GAP_HOUR), errors="ignore")
     k_times = hours[::3]
     kx = np.asarray((k_times - t0) / pd.Timedelta(hours=1), dtype=float)
-    kp = pd.Series(np.round(3 * (1.0 + 6.0 * np.exp(-(((kx - 10.0) / 6.0) ** 2)))) / 3, k_times)
+    kp = pd.Series(np.round(3 * (1.0 + 8.0 * np.exp(-(((kx - 10.0) / 6.0) ** 2)))) / 3, k_times)
     return kp.rename("Kp"), dst.rename("Dst")
 
 
