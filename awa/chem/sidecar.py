@@ -1,6 +1,6 @@
 """The column sidecar of the stores: one compressed, chunked array per column a scan needs.
 
-The pandas stores keep whole rows (about 41 bytes per PHA event), so any read decompresses
+The pandas stores keep whole rows (40 bytes per PHA event), so any read decompresses
 every column.  The build therefore also writes :data:`awa.chem.schema.COLUMNS_FILE`, an HDF5
 file beside the stores holding, in the row order of the stores:
 
