@@ -14,6 +14,10 @@ SHARED_INDICES := ../shared/data/indices
 export AWA_DST_FILE ?= $(wildcard $(SHARED_INDICES)/dst_1984-1989_final.wdc)
 export AWA_KP_FILE  ?= $(wildcard $(SHARED_INDICES)/Kp_ap_Ap_SN_F107_1986.txt)
 
+# A second environment with pandas 2.2 (the science team's app runs on pandas 2.x): the tests
+# read every store built with the project's pandas through it (tests/test_team_access.py).
+PD22   ?= .venv-pd22
+
 .PHONY: run test test-fast demo-data lint clean
 
 $(BIN)/python:
@@ -43,7 +47,12 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: lint
+$(PD22)/.installed:
+	$(PYTHON) -m venv $(PD22)
+	$(PD22)/bin/python -m pip install --quiet "pandas==2.2.3" tables
+	touch $@
+
+test: lint $(PD22)/.installed
 	$(BIN)/pytest
 
 # The fast tier (under a minute): no browser, no slow builds, no redis-server.
@@ -51,4 +60,4 @@ test-fast: lint
 	$(BIN)/pytest -m "not e2e and not slow and not redis"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PD22) .pytest_cache .mypy_cache .ruff_cache

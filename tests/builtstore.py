@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import tables
 
 from awa.chem import schema
 from data_build import simulate, stores
@@ -42,6 +43,8 @@ CONFIG = simulate.SimConfig(
 )
 #: The UT hour of ``DAY`` left without a Dst value.
 DST_GAP_HOUR = 20
+#: The one 3-hour Kp interval of the synthetic storm at 8+ (Kp 8.667): 09-12 UT of ``DAY``.
+KP_8PLUS = (dt.datetime(1986, 2, 8, 9), dt.datetime(1986, 2, 8, 12))
 
 
 @dataclass(frozen=True)
@@ -52,36 +55,52 @@ class SimulatedStores:
 
     @cached_property
     def frames(self) -> dict[str, pd.DataFrame]:
-        """Every store of ``awa.chem.schema.STORES`` as a DataFrame, by store key."""
+        """Every store of ``awa.chem.schema.STORES`` as a flat DataFrame, by file name.
+
+        Index levels become columns (``SpinStartTime`` first) and AWA's arrays beside a table
+        (``StoreSpec.extras``: HK ``MLTH``, ``CSHK``; ME ``CSHK``) are added as columns, so
+        brute-force computations see every value the app reads.
+        """
         out = {}
         for spec in schema.STORES:
-            df = pd.read_hdf(self.folder / spec.filename, spec.key)
+            path = self.folder / spec.filename
+            df = pd.read_hdf(path, spec.key)
             assert isinstance(df, pd.DataFrame)
-            out[spec.key] = df.reset_index(drop=True)
+            df = df.reset_index(drop=not spec.index_levels)
+            if spec.extras:
+                with tables.open_file(path) as h5:
+                    for name in spec.extras:
+                        df[name] = h5.get_node(f"{schema.EXTRAS_GROUP}/{name}").read()
+            out[spec.filename] = df
         return out
 
     @property
     def pha(self) -> pd.DataFrame:
-        return self.frames[schema.PHA_STORE.key]
+        return self.frames[schema.PHA_STORE.filename]
+
+    @property
+    def cal_pha(self) -> pd.DataFrame:
+        return self.frames[schema.CAL_PHA_STORE.filename]
 
     @property
     def rates(self) -> pd.DataFrame:
-        return self.frames[schema.RATES_STORE.key]
+        return self.frames[schema.RATES_STORE.filename]
 
     @property
     def hk(self) -> pd.DataFrame:
-        return self.frames[schema.HK_STORE.key]
+        return self.frames[schema.HK_STORE.filename]
 
     @property
     def me(self) -> pd.DataFrame:
-        return self.frames[schema.ME_STORE.key]
+        return self.frames[schema.ME_STORE.filename]
 
 
 def storm_indices(start: dt.date = DAY, days: int = 1) -> tuple[pd.Series, pd.Series]:
     """Synthetic 3-hourly Kp and hourly Dst covering ``days`` days from ``start``, +- 1 day.
 
     Dst (nT) falls to about -140 nT at 10 UT of ``DAY``; hour ``DST_GAP_HOUR`` of ``DAY`` has
-    no value.  Kp follows the storm in thirds.
+    no value.  Kp follows the storm in thirds (as full-precision floats, 26/3 for 8+, not
+    GFZ's 3-decimal numbers), reaching 8+ in the interval ``KP_8PLUS`` only.
     """
     t0 = pd.Timestamp(DAY)
     first = pd.Timestamp(start) - pd.Timedelta(days=1)
@@ -91,7 +110,7 @@ def storm_indices(start: dt.date = DAY, days: int = 1) -> tuple[pd.Series, pd.Se
     dst = dst.drop(t0 + pd.Timedelta(hours=DST_GAP_HOUR), errors="ignore")
     k_times = hours[::3]
     kx = np.asarray((k_times - t0) / pd.Timedelta(hours=1), dtype=float)
-    kp = pd.Series(np.round(3 * (1.0 + 6.0 * np.exp(-(((kx - 10.0) / 6.0) ** 2)))) / 3, k_times)
+    kp = pd.Series(np.round(3 * (1.0 + 8.0 * np.exp(-(((kx - 10.0) / 6.0) ** 2)))) / 3, k_times)
     return kp.rename("Kp"), dst.rename("Dst")
 
 

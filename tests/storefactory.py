@@ -12,19 +12,22 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import tables
 
 from awa.chem import schema
+from data_build.stores import writer
 
 
 def write_store(folder: Path, spec: schema.StoreSpec, df: pd.DataFrame) -> Path:
     """Write ``df`` as the store ``spec`` in ``folder`` like the build's table; return its path.
 
-    The table has the build's data columns and compression, but no hour index, no metadata
-    attributes and no column sidecar.
+    ``df`` is flat (index levels and AWA's extras as columns, as ``SimulatedStores`` reads
+    them).  The table has the build's layout, data columns and compression, and the extras
+    arrays, but no hour index, no metadata attributes and no column sidecar.
     """
     path = Path(folder) / spec.filename
-    data_columns = list(schema.ME_DATA_COLUMNS) if spec is schema.ME_STORE else list(spec.columns)
-    df.to_hdf(
+    data_columns = list(spec.data_columns)
+    writer.store_frame(spec, df).to_hdf(
         path,
         key=spec.key,
         format="table",
@@ -34,4 +37,8 @@ def write_store(folder: Path, spec: schema.StoreSpec, df: pd.DataFrame) -> Path:
         index=False,
         mode="w",
     )
+    if spec.extras:
+        with tables.open_file(path, mode="a") as h5:
+            extras = {name: df[name].to_numpy() for name in spec.extras}
+            writer._write_extras(h5, spec, extras, len(df))
     return path

@@ -257,6 +257,7 @@ def test_every_build_writes_a_matching_sidecar(tmp_path: Path) -> None:
     assert side is not None
     pha = pd.read_hdf(out / schema.PHA_STORE.filename, schema.PHA_STORE.key)
     assert isinstance(pha, pd.DataFrame)
+    pha = pha.reset_index()  # the 10 index levels as columns
     for c in schema.SIDECAR_EVENT_COLUMNS:
         np.testing.assert_array_equal(
             _read_all(out / schema.COLUMNS_FILE, f"/pha/events/{c}"), pha[c].to_numpy()

@@ -315,9 +315,9 @@ def test_me_totals_match_brute_force(any_store: SimulatedStores) -> None:
 
 
 def test_me_timeline_sums_the_491_boxes_of_science_cycles(any_store: SimulatedStores) -> None:
-    me = any_store.frames[schema.ME_STORE.key]
+    me = any_store.me
     table = query.get_table(any_store.folder, schema.ME_STORE)
     got = query.read_timeline_column(table, 0, table.nrows, "ME_sum", chunk_bytes=50_000)
-    boxes = me[[f"ME{i}" for i in range(schema.N_ME_BOXES)]].to_numpy().sum(axis=1)
+    boxes = me[list(range(schema.N_ME_BOXES))].to_numpy().sum(axis=1)
     expected = np.where(me["CSHK"].to_numpy() == 0, boxes, np.nan)
     np.testing.assert_array_equal(got, expected)

@@ -99,7 +99,7 @@ def test_me_block_layout_places_every_element_once(with_sidecar: SimulatedStores
     for block, where in layout:
         for j, me in enumerate(where[:3]):
             np.testing.assert_array_equal(
-                rows[block].reshape(3, -1)[:, j], with_sidecar.me[f"ME{me}"].to_numpy()[:3]
+                rows[block].reshape(3, -1)[:, j], with_sidecar.me[int(me)].to_numpy()[:3]
             )
 
 

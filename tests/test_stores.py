@@ -69,21 +69,66 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path], s
     return out, files, result
 
 
-def _read(out: Path, spec: schema.StoreSpec, **kw: object) -> pd.DataFrame:
+def _read(out: Path, spec: schema.StoreSpec, flat: bool = True, **kw: object) -> pd.DataFrame:
+    """A store as pandas reads it; ``flat``: index levels as columns (RangeIndex dropped)."""
     df = pd.read_hdf(out / spec.filename, spec.key, **kw)
     assert isinstance(df, pd.DataFrame)
-    return df
+    return df.reset_index(drop=not spec.index_levels) if flat else df
 
 
-def test_schema_of_every_store(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
+_PHA_LEVELS = {
+    "SpinStartTime": "datetime64[ns]", "PAPS_lvl": "int8", "DPU_Mode": "int8",
+    "TAC_Slope": "int8", "PHA_Priority": "int8", "L": "float64", "MLTH": "float32",
+    "Voltage_Step": "int8", "Sector": "int8", "SSDID": "int8",
+}  # fmt: skip
+_TEAM_RATES = {
+    "SpinStartTime": "datetime64[ns]", "PAPS_lvl": "int8", "DPU_Mode": "int8",
+    "TAC_Slope": "int8", "PHA_Priority": "int8", "L": "float32", "MAGLAT": "float32",
+    "MAGLON": "float32", "Period_Cntr": "int8", "Voltage_Step": "int8", "FSR": "int32",
+    "DCR": "int32", "TCR": "int32", "SSD": "int32", "BR0": "int32", "BR1": "int32",
+    "BR2": "int32", "R0": "int32", "R1": "int32", "R2": "int32", "Dst": "float64",
+    "Kp": "float64",
+}  # fmt: skip
+_TEAM_HK = {
+    "SpinStartTime": "datetime64[ns]", "PAPS_lvl": "int32", "DPU_Mode": "int8",
+    "TAC_Slope": "int8", "PHA_Priority": "int8", "L": "float32", "MAGLAT": "float32",
+    "MAGLON": "float32", "Dst": "float64", "Kp": "float64",
+}  # fmt: skip
+
+
+def test_layout_of_every_store_is_the_teams(
+    built: tuple[Path, list[Path], stores.BuildResult],
+) -> None:
+    # Spec section 7, written out here independently of awa.chem.schema.
     out, _, result = built
     assert not result.failures
-    for spec in schema.STORES:
-        df = _read(out, spec)
-        assert list(df.columns) == list(spec.columns), spec.filename
-        for col, dtype in spec.columns.items():
-            assert df[col].dtype == np.dtype(dtype), (spec.filename, col)
-        assert len(df) == result.rows[spec.key]
+    assert schema.CAL_PHA_STORE.key == schema.PHA_STORE.key == "ampte_pha"
+    for spec in (schema.PHA_STORE, schema.CAL_PHA_STORE):
+        df = _read(out, spec, flat=False)
+        assert isinstance(df.index, pd.MultiIndex)
+        assert dict(df.index.dtypes.astype(str)) == _PHA_LEVELS, spec.filename
+        assert list(df.index.names) == list(_PHA_LEVELS)
+        assert dict(df.dtypes.astype(str)) == {"Energy": "int16", "TOF": "int16", "Range": "int8"}
+        assert len(df) == result.rows[spec.filename] > 0
+        with pd.HDFStore(out / spec.filename, mode="r") as store:
+            queryable = store.get_storer(spec.key).data_columns
+        assert list(queryable) == [*_PHA_LEVELS, "Energy"]
+    rates = _read(out, schema.RATES_STORE, flat=False)
+    np.testing.assert_array_equal(rates.index, np.arange(len(rates)))  # a RangeIndex written
+    assert dict(rates.dtypes.astype(str).iloc[:22]) == _TEAM_RATES
+    assert list(rates.columns[:22]) == list(_TEAM_RATES)
+    assert list(rates.columns[22:]) == ["MLTH", "CSHK", "Quality"]
+    hk = _read(out, schema.HK_STORE, flat=False)
+    np.testing.assert_array_equal(hk.index, np.arange(len(hk)))
+    assert dict(hk.dtypes.astype(str)) == _TEAM_HK
+    assert list(hk.columns) == list(_TEAM_HK)
+    me = _read(out, schema.ME_STORE, flat=False)
+    assert isinstance(me.index, pd.DatetimeIndex)
+    assert me.index.name == "SpinStartTime"
+    assert list(me.columns) == ["L", *range(512)]
+    assert me["L"].dtype == np.float32
+    assert (me.dtypes.iloc[1:] == np.int32).all()
+    assert len(me) == len(hk) == result.rows[schema.ME_STORE.filename]
 
 
 def test_rows_match_the_files(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
@@ -150,11 +195,11 @@ def test_globally_sorted_and_fully_indexed(
     for spec in schema.STORES:
         with tables.open_file(out / spec.filename) as h5:
             table = h5.get_node(f"/{spec.key}/table")
-            t = table.col("SpinStartTime")
+            t = table.col(spec.time_field)
             assert np.all(np.diff(t) >= 0), spec.filename
             assert table.filters.complib == "blosc:zstd"
             for col in spec.indexed:
-                column = getattr(table.cols, col)
+                column = table.colinstances[col]
                 assert column.is_indexed, (spec.filename, col)
                 assert column.index.is_csi, (spec.filename, col)
 
@@ -174,11 +219,44 @@ def test_indices_merged_by_hour(built: tuple[Path, list[Path], stores.BuildResul
     out, _, _ = built
     rates = _read(out, schema.RATES_STORE)
     hours = (rates["SpinStartTime"] - pd.Timestamp("1986-02-08")) // pd.Timedelta(hours=1)
-    np.testing.assert_array_equal(rates["Dst"].to_numpy(), -hours.to_numpy().astype(np.float32))
-    kp_expected = (hours // 3).to_numpy() / 3.0
-    np.testing.assert_allclose(rates["Kp"].to_numpy(), kp_expected, rtol=1e-6)
+    np.testing.assert_array_equal(rates["Dst"].to_numpy(), -hours.to_numpy().astype(np.float64))
+    # Kp in GFZ's 3-decimal thirds, float64 (spec section 7): 1/3 is stored as 0.333
+    kp_expected = np.round((hours // 3).to_numpy() / 3.0, 3)
+    assert rates["Kp"].dtype == np.float64
+    np.testing.assert_array_equal(rates["Kp"].to_numpy(), kp_expected)
     hk = _read(out, schema.HK_STORE)
     assert hk["Dst"].notna().all()
+    assert hk["Kp"].dtype == np.float64
+
+
+def test_kp_is_rounded_to_gfz_thirds_whatever_the_source() -> None:
+    # GFZ decimals, CelesTrak tenths (8.7 is 8+), float32 copies: all become GFZ's numbers.
+    raw = np.array([0.333, 1 / 3, 0.3, 0.7, 2.0 / 3, 8.7, 8.667, np.float32(8.667), 9.0, np.nan])
+    want = [0.333, 0.333, 0.333, 0.667, 0.667, 8.667, 8.667, 8.667, 9.0, np.nan]
+    got = stores.kp_thirds(raw)
+    assert got.dtype == np.float64
+    np.testing.assert_array_equal(got, want)
+
+
+def test_awa_arrays_beside_the_tables_follow_the_sorted_rows(
+    built: tuple[Path, list[Path], stores.BuildResult],
+) -> None:
+    # The second file starts before the first ends, so HK and ME were re-sorted: their
+    # /awa/columns arrays must have been permuted with the rows.
+    out, _, _ = built
+    hk = _read(out, schema.HK_STORE)
+    with tables.open_file(out / schema.HK_STORE.filename) as h5:
+        mlth = h5.get_node("/awa/columns/MLTH").read()
+        hk_cshk = h5.get_node("/awa/columns/CSHK").read()
+    want = np.mod(hk["MAGLON"].to_numpy(np.float64) * 12 / np.pi, 24).astype(np.float32)
+    np.testing.assert_allclose(mlth, want, atol=1e-5)
+    assert len(set(hk["MAGLON"])) == len(hk)  # every row distinct: a misplaced row would show
+    me = _read(out, schema.ME_STORE)
+    with tables.open_file(out / schema.ME_STORE.filename) as h5:
+        me_cshk = h5.get_node("/awa/columns/CSHK").read()
+    np.testing.assert_array_equal(me["SpinStartTime"], hk["SpinStartTime"])
+    np.testing.assert_array_equal(me_cshk, hk_cshk)
+    assert (hk_cshk != 0).sum() == 1
 
 
 def test_metadata_attributes(built: tuple[Path, list[Path], stores.BuildResult]) -> None:
@@ -236,7 +314,7 @@ def test_bad_file_listed_and_build_goes_on(tmp_path: Path) -> None:
     result = stores.build_stores([good, bad], tmp_path / "stores", progress=None)
     assert [f.name for f in result.failures] == ["1986_041.fits.gz"]
     assert result.files_ok == ["1986_040.fits.gz"]
-    assert result.rows[schema.RATES_STORE.key] == 96
+    assert result.rows[schema.RATES_STORE.filename] == 96
 
 
 def test_failed_build_leaves_previous_stores(tmp_path: Path) -> None:
@@ -353,7 +431,7 @@ def test_rebuild_keeps_stores_when_a_built_file_now_fails(tmp_path: Path) -> Non
     assert (out / schema.PHA_STORE.filename).read_bytes() == before
     result = stores.build_stores([a, b], out, progress=None, allow_failures=True)
     assert result.files_ok == ["1986_040.fits.gz"]
-    assert result.rows[schema.RATES_STORE.key] == 96
+    assert result.rows[schema.RATES_STORE.filename] == 96
 
 
 def test_summary_warns_about_spins_without_indices(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ of ``awa``).  Modules:
 - :mod:`awa.chem.hour_index`: the per-hour row index written by the build.
 - :mod:`awa.chem.sidecar`: the column sidecar file (format, writer, reader).
 - :mod:`awa.chem.store_attrs`: store attributes read back (column units).
+- :mod:`awa.chem.table_columns`: the stores' pandas tables read by column name.
 """
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "sidecar",
     "storms",
     "store_attrs",
+    "table_columns",
 ]

@@ -1,8 +1,9 @@
 """Time windows as row ranges: the per-hour row index of a time-sorted store.
 
-Every store is globally sorted by ``SpinStartTime``.  The build records, for each UT hour that
-has rows, the first row of that hour (node ``/awa/hour_index`` of the store file: an int64
-array of shape (n, 2) holding hour start in ns since 1970 and first row).  A time window
+Every store is globally sorted by ``SpinStartTime`` (the field ``index`` of the ME store).
+The build records, for each UT hour that has rows, the first row of that hour (node
+``/awa/hour_index`` of the store file: an int64 array of shape (n, 2) holding hour start in ns
+since 1970 and first row).  A time window
 [t0, t1) then becomes a row range with two look-ups and, when a bound falls inside an hour,
 one read of that hour's ``SpinStartTime`` values, instead of a search of the whole table.
 No Dash, no pandas: plain PyTables and NumPy.
@@ -13,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import tables
+
+from awa.chem.table_columns import time_field
 
 NODE_GROUP = "awa"
 NODE_NAME = "hour_index"
@@ -42,7 +45,7 @@ def scan_hour_index(table: tables.Table, chunk: int = 2_000_000) -> npt.NDArray[
     """Hour index of a sorted table by one sequential read of its ``SpinStartTime``."""
     parts = []
     for start in range(0, table.nrows, chunk):
-        t = table.read(start, min(start + chunk, table.nrows), field="SpinStartTime")
+        t = table.read(start, min(start + chunk, table.nrows), field=time_field(table))
         parts.append(hour_starts(np.asarray(t, dtype=np.int64), start))
     return merge_hour_starts(parts)
 
@@ -89,7 +92,7 @@ def _bound(table: tables.Table, index: npt.NDArray[np.int64], t_ns: int) -> int:
     if index[k, 0] != hour or t_ns == hour:
         return lo  # the hour has no rows, or the bound is its start: the next hour's first row
     hi = int(index[k + 1, 1]) if k + 1 < len(index) else nrows
-    times = np.asarray(table.read(lo, hi, field="SpinStartTime"), dtype=np.int64)
+    times = np.asarray(table.read(lo, hi, field=time_field(table)), dtype=np.int64)
     return lo + int(np.searchsorted(times, t_ns, side="left"))
 
 

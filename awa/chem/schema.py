@@ -10,7 +10,7 @@ keep working.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -58,13 +58,47 @@ DPU_MODES = {0: "operational 0", 1: "test 1", 2: "operational 2", 3: "test 3"}
 
 @dataclass(frozen=True)
 class StoreSpec:
-    """One HDF5 store: file name, key, columns (name -> numpy dtype) and indexed columns."""
+    """One HDF5 store in the science team's layout (spec section 7).
+
+    Attributes
+    ----------
+    filename, key : str
+        File name and pandas key.
+    columns : dict
+        Every named column of the pandas frame, index levels first (name -> numpy dtype).
+    indexed : tuple of str
+        PyTables fields given a completely sorted index.
+    description : str
+        What one row is.
+    index_levels : tuple of str
+        Columns that form the frame's index: several for the PHA MultiIndex, ``SpinStartTime``
+        for the ME DatetimeIndex, none for a RangeIndex.
+    data_columns : tuple of str
+        Columns queryable in ``where`` (PyTables fields of their own).
+    extras : dict
+        Per-row values AWA needs beyond the team's columns (name -> dtype), kept outside the
+        pandas table as arrays ``/awa/columns/<name>`` of the same file, row for row.
+    labels : tuple of int
+        Integer column labels after ``columns`` (the ME counts 0..511, dtype ``label_dtype``).
+    label_dtype : str
+        Dtype of the ``labels`` columns.
+    """
 
     filename: str
     key: str
     columns: dict[str, str]
     indexed: tuple[str, ...]
     description: str
+    index_levels: tuple[str, ...] = ()
+    data_columns: tuple[str, ...] = ()
+    extras: dict[str, str] = field(default_factory=dict)
+    labels: tuple[int, ...] = ()
+    label_dtype: str = "int32"
+
+    @property
+    def time_field(self) -> str:
+        """PyTables field of the time: ``index`` when time is a lone DatetimeIndex."""
+        return "index" if self.index_levels == ("SpinStartTime",) else "SpinStartTime"
 
 
 @dataclass(frozen=True)
@@ -103,9 +137,7 @@ _TOF_SCALE = ("ns", f"{TOF_FULL_SCALE_NS:g}/{CHANNEL_MAX}")
 _NAN = float("nan")
 
 
-def _q(
-    name: str, dtype: str, units: str, label: str, fill: float | None = None
-) -> Quantity:
+def _q(name: str, dtype: str, units: str, label: str, fill: float | None = None) -> Quantity:
     return Quantity(name, dtype, units, label, fill)
 
 
@@ -127,12 +159,12 @@ QUANTITIES: dict[str, Quantity] = {
         _q("PAPS_lvl", "int8", "level code (1-6 valid; kV in PAPS_KV)", "PAPS level"),
         _q("DPU_Mode", "int8", "code (0, 2 operational)", "DPU mode"),
         _q("TAC_Slope", "int8", "code (0 nominal)", "TAC slope code"),
-        _q("PHA_Priority", "int16", "ASCII code (78 N, 76 L, 66 B)", "PHA priority code"),
+        _q("PHA_Priority", "int8", "ASCII code (78 N, 76 L, 66 B)", "PHA priority code"),
         _q("L", "float32", "Earth radii (McIlwain L; NaN = missing)", "L, Re", _NAN),
         _q("MAGLAT", "float32", "rad", "MAGLAT, rad"),
         _q("MAGLON", "float32", "rad (MLT angle)", "MAGLON, rad"),
         _q("MLTH", "float32", "h (magnetic local time)", "MLT, h"),
-        _q("Period_Cntr", "int16", "spins since start of voltage sweep", "period counter, spins"),
+        _q("Period_Cntr", "int8", "spins since start of voltage sweep", "period counter, spins"),
         _q("Voltage_Step", "int8", "E/Q step 0-63", "E/Q step"),
         _q("Sector", "int8", "sector 0-31", "sector"),
         _q("SSDID", "int8", "detector 1-3", "SSD"),
@@ -143,14 +175,14 @@ QUANTITIES: dict[str, Quantity] = {
         _q("Range", "int8", "priority range 0-2", "range"),
         *(_q(n, "int32", _RATE, f"{n}, {_RATE}") for n in ("FSR", "DCR", "TCR", "SSD")),
         *(_q(f"BR{i}", "int32", _BASIC, f"BR{i}, {_RATE}") for i in range(3)),
-        *(_q(f"R{i}", "int16", _PHA_RANGE.format(i), f"R{i}, events/spin") for i in range(3)),
+        *(_q(f"R{i}", "int32", _PHA_RANGE.format(i), f"R{i}, events/spin") for i in range(3)),
         _q("CSHK", "int16", "code (0 science, else calibration)", "CSHK code"),
         _q("Quality", "int8",
            "bits: 1 bad period, 2 rate-relation violation, 4 L fill (0 = clean)",
            "quality bits"),
-        _q("Dst", "float32", "nT (hourly, WDC Kyoto; NaN = missing)", "Dst, nT", _NAN),
-        _q("Kp", "float32", "Kp (3-hourly, decimal; NaN = missing)", "Kp", _NAN),
-        *(_q(f"ME{i}", "int32", "counts/cycle", f"ME{i}, counts/cycle") for i in range(N_ME)),
+        _q("Dst", "float64", "nT (hourly, WDC Kyoto; NaN = missing)", "Dst, nT", _NAN),
+        _q("Kp", "float64", "Kp (3-hourly, GFZ thirds to 3 decimals; NaN = missing)", "Kp", _NAN),
+        *(_q(str(i), "int32", "counts/cycle", f"ME{i}, counts/cycle") for i in range(N_ME)),
         # derived by the app (spec section 4), not stored
         _derived("E_keV", "keV", "residual energy, keV"),
         _derived("T_ns", "ns", "time of flight, ns"),
@@ -195,17 +227,21 @@ def _columns(*names: str) -> dict[str, str]:
 
 
 _CONTEXT_NAMES = ("SpinStartTime", "PAPS_lvl", "DPU_Mode", "TAC_Slope", "PHA_Priority", "L")
-_CONTEXT = _columns(*_CONTEXT_NAMES)
 
-PHA_COLUMNS = _columns(
-    *_CONTEXT_NAMES, "MLTH", "Voltage_Step", "Sector", "SSDID", "Energy", "TOF", "Range"
-)
+#: The 10 levels of the PHA stores' MultiIndex, in order (spec section 7).
+PHA_INDEX_LEVELS = (*_CONTEXT_NAMES, "MLTH", "Voltage_Step", "Sector", "SSDID")
+#: PHA columns: index levels (L float64 there), then the values Energy, TOF, Range.
+PHA_COLUMNS = {**_columns(*PHA_INDEX_LEVELS, "Energy", "TOF", "Range"), "L": "float64"}
+PHA_DATA_COLUMNS = (*PHA_INDEX_LEVELS, "Energy")
 
-RATES_COLUMNS = _columns(
-    *_CONTEXT_NAMES, "MAGLAT", "MAGLON", "MLTH", "Period_Cntr", "Voltage_Step",
-    "FSR", "DCR", "TCR", "SSD", "BR0", "BR1", "BR2", "R0", "R1", "R2", "CSHK", "Quality",
-    "Dst", "Kp",
+#: The science team's 22 rates columns, in their order and dtypes (spec section 7).
+TEAM_RATES_COLUMNS = _columns(
+    *_CONTEXT_NAMES, "MAGLAT", "MAGLON", "Period_Cntr", "Voltage_Step",
+    "FSR", "DCR", "TCR", "SSD", "BR0", "BR1", "BR2", "R0", "R1", "R2", "Dst", "Kp",
 )  # fmt: skip
+#: AWA's rates columns after the team's 22 (their code selects rates columns by name).
+RATES_EXTRA_COLUMNS = _columns("MLTH", "CSHK", "Quality")
+RATES_COLUMNS = {**TEAM_RATES_COLUMNS, **RATES_EXTRA_COLUMNS}
 
 #: Bits of the rates ``Quality`` column (0 = clean spin).
 QUALITY_BAD_PERIOD = 1  # inside a bad-period table entry (its PHA is not in the science store)
@@ -215,24 +251,36 @@ QUALITY_L_FILL = 4  # L was the archive's fill value
 #: rebuilt from the cycle structure (cycle start + position x spin period; spec section 2).
 QUALITY_TIME_REBUILT = 8
 
-HK_COLUMNS = _columns(*_CONTEXT_NAMES, "MAGLAT", "MAGLON", "MLTH", "CSHK", "Dst", "Kp")
+#: Exactly the team's HK columns (their app inserts MLTH itself and indexes by position).
+#: (PAPS_lvl is int32 in the team's HK table, int8 elsewhere; the order is unchanged.)
+HK_COLUMNS = {**_columns(*_CONTEXT_NAMES, "MAGLAT", "MAGLON", "Dst", "Kp"), "PAPS_lvl": "int32"}
+#: HK values AWA keeps beside the team's table (``/awa/columns/<name>``).
+HK_EXTRAS = _columns("MLTH", "CSHK")
 
-ME_COLUMN_NAMES = [f"ME{i}" for i in range(N_ME)]
-ME_COLUMNS = _columns("SpinStartTime", "L", "CSHK", *ME_COLUMN_NAMES)
+#: ME column labels: the integers 0..511 (int32 counts), after ``L``.
+ME_LABELS = tuple(range(N_ME))
+#: The ME store's count columns by label (the integers, as in the team's store).
+ME_COLUMN_NAMES = list(ME_LABELS)
+ME_COLUMNS = _columns("SpinStartTime", "L")
+ME_EXTRAS = _columns("CSHK")
 
 PHA_STORE = StoreSpec(
     "AMPTE_CHEM_nocal_pha.h5",
     "ampte_pha",
     PHA_COLUMNS,
-    ("SpinStartTime", "L", "Energy"),
+    ("SpinStartTime", "Energy"),
     "Pulse-height events of science spins (CSHK == 0), bad periods removed",
+    index_levels=PHA_INDEX_LEVELS,
+    data_columns=PHA_DATA_COLUMNS,
 )
 CAL_PHA_STORE = StoreSpec(
     "AMPTE_CHEM_cal_pha.h5",
-    "ampte_cal_pha",
+    "ampte_pha",
     PHA_COLUMNS,
-    ("SpinStartTime",),
+    ("SpinStartTime", "Energy"),
     "Pulse-height events of calibration spins (CSHK != 0)",
+    index_levels=PHA_INDEX_LEVELS,
+    data_columns=PHA_DATA_COLUMNS,
 )
 RATES_STORE = StoreSpec(
     "AMPTE_CHEM_rates_dst.h5",
@@ -240,6 +288,7 @@ RATES_STORE = StoreSpec(
     RATES_COLUMNS,
     ("SpinStartTime",),
     "One row per spin: direct and basic rates, PHA range counts, Dst and Kp",
+    data_columns=tuple(RATES_COLUMNS),
 )
 HK_STORE = StoreSpec(
     "AMPTE_CHEM_hk_dst.h5",
@@ -247,13 +296,19 @@ HK_STORE = StoreSpec(
     HK_COLUMNS,
     ("SpinStartTime",),
     "One row per cycle (cycle start time): housekeeping, orbit, Dst and Kp",
+    data_columns=tuple(HK_COLUMNS),
+    extras=HK_EXTRAS,
 )
 ME_STORE = StoreSpec(
     "AMPTE_CHEM_me.h5",
     "ampte_me",
     ME_COLUMNS,
-    ("SpinStartTime",),
-    "One row per cycle (cycle start time): matrix-element counts ME0..ME511",
+    ("index",),
+    "One row per cycle (cycle start time): L and matrix-element counts 0..511",
+    index_levels=("SpinStartTime",),
+    data_columns=("L",),
+    extras=ME_EXTRAS,
+    labels=ME_LABELS,
 )
 STORES = (PHA_STORE, RATES_STORE, HK_STORE, ME_STORE, CAL_PHA_STORE)
 
@@ -278,9 +333,8 @@ SIDECAR_RATES_COLUMNS = (
     "BR0", "BR1", "BR2", "R0", "R1", "R2", "Dst", "Kp",
 )  # fmt: skip
 
-#: Columns queryable in ``where`` expressions (PyTables data columns); the ME store only
-#: needs its time, L and CSHK.
-ME_DATA_COLUMNS = ("SpinStartTime", "L", "CSHK")
+#: Group of the AWA arrays kept beside a team table, row for row (``StoreSpec.extras``).
+EXTRAS_GROUP = "/awa/columns"
 
 # ---------------------------------------------------------------------------------------
 # Units: written into every store by the build, read back by the app
@@ -300,7 +354,8 @@ def store_units(spec: StoreSpec) -> dict[str, str]:
     spec : StoreSpec
         The store (one of :data:`STORES`).
     """
-    return {column: UNITS.get(column, "") for column in spec.columns}
+    names = [*spec.columns, *(str(i) for i in spec.labels)]
+    return {column: UNITS.get(column, "") for column in names}
 
 
 # ---------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The column sidecar of the stores: one compressed, chunked array per column a scan needs.
 
-The pandas stores keep whole rows (about 43 bytes per PHA event), so any read decompresses
+The pandas stores keep whole rows (40 bytes per PHA event), so any read decompresses
 every column.  The build therefore also writes :data:`awa.chem.schema.COLUMNS_FILE`, an HDF5
 file beside the stores holding, in the row order of the stores:
 
@@ -34,6 +34,7 @@ import numpy.typing as npt
 import tables
 
 from awa.chem import schema
+from awa.chem.table_columns import coldtype, read_columns
 
 #: Format version of the sidecar (attribute ``awa_columns_version``).
 VERSION = 1
@@ -119,12 +120,13 @@ def write_columns(
         except tables.NoSuchNodeError as exc:
             raise ColumnsError(f"store without its table: {exc}") from None
         n_pha, n_rates = int(pha.nrows), int(rates.nrows)
+        pha_names = [*schema.SIDECAR_EVENT_COLUMNS, *schema.SIDECAR_RUN_COLUMNS]
         ev_nodes = {
-            c: _earray(h5, "/pha/events", c, pha.coldtypes[c], n_pha)
+            c: _earray(h5, "/pha/events", c, coldtype(pha, c), n_pha)
             for c in schema.SIDECAR_EVENT_COLUMNS
         }
         run_nodes = {
-            c: _earray(h5, "/pha/runs", c, pha.coldtypes[c], n_pha // 40)
+            c: _earray(h5, "/pha/runs", c, coldtype(pha, c), n_pha // 40)
             for c in schema.SIDECAR_RUN_COLUMNS
         }
         run_nodes["start"] = _earray(h5, "/pha/runs", "start", np.dtype(np.int64), n_pha // 40)
@@ -132,15 +134,15 @@ def write_columns(
         n_runs = 0
         last_time = None
         for c0 in range(0, n_pha, chunk_rows):
-            rows = pha.read(c0, min(c0 + chunk_rows, n_pha))
+            rows = read_columns(pha, pha_names, c0, min(c0 + chunk_rows, n_pha))
             for c, node in ev_nodes.items():
                 node.append(rows[c])
-            change = np.zeros(len(rows), dtype=bool)
+            change = np.zeros(len(rows["SpinStartTime"]), dtype=bool)
             for c in schema.SIDECAR_RUN_COLUMNS:
                 bits = _bits(rows[c])
                 change[1:] |= bits[1:] != bits[:-1]
                 change[0] |= previous is None or bits[0] != previous[c]
-            times = rows["SpinStartTime"].view(np.int64)
+            times = rows["SpinStartTime"].astype(np.int64)
             if (last_time is not None and times[0] < last_time) or np.any(np.diff(times) < 0):
                 raise ColumnsError(f"{pha_path} is not sorted by SpinStartTime")
             last_time = times[-1]
@@ -151,11 +153,13 @@ def write_columns(
             n_runs += len(first)
             previous = {c: _bits(rows[c][-1:])[0] for c in schema.SIDECAR_RUN_COLUMNS}
         rate_nodes = {
-            c: _earray(h5, "/rates", c, rates.coldtypes[c], n_rates)
+            c: _earray(h5, "/rates", c, coldtype(rates, c), n_rates)
             for c in schema.SIDECAR_RATES_COLUMNS
         }
         for c0 in range(0, n_rates, chunk_rows):
-            rows = rates.read(c0, min(c0 + chunk_rows, n_rates))
+            rows = read_columns(
+                rates, schema.SIDECAR_RATES_COLUMNS, c0, min(c0 + chunk_rows, n_rates)
+            )
             for c, node in rate_nodes.items():
                 node.append(rows[c])
         _write_samples(h5, "/pha/runs", "start")

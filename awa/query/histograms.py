@@ -55,6 +55,16 @@ def log_edges(lo: float, hi: float, width: float) -> FloatArray:
     return np.asarray(10.0 ** (a + width * np.arange(n + 1)), dtype=np.float64)
 
 
+def exact_log_edges(lo: float, hi: float, width: float) -> FloatArray:
+    """The science team's log grid: exactly ``[lo, hi]``, ``int(log10(hi/lo)/width) + 1`` edges.
+
+    The bins are equal in log10 and about ``width`` decades wide (0.5-100 amu at 0.01 decade:
+    231 edges, 230 bins of 0.010004 decade).
+    """
+    num = max(int(np.log10(hi / lo) / width) + 1, 2)
+    return np.asarray(np.geomspace(lo, hi, num=num), dtype=np.float64)
+
+
 @cached
 def et_histogram(
     key: StoreKey,
@@ -176,6 +186,7 @@ def mmq_histogram(
     chunk_rows: int = 2_000_000,
     *,
     progress: Progress | None = None,
+    exact_range: bool = False,
 ) -> Hist2D:
     """Histogram of mass per charge (x, amu/e) versus mass (y, amu) on log-log bins.
 
@@ -191,6 +202,8 @@ def mmq_histogram(
         Largest number of store rows scanned (the whole selection).
     progress : callable, optional
         ``progress(done, total)`` after each UTC day, as for :func:`et_histogram`.
+    exact_range : bool
+        The science team's grid (:func:`exact_log_edges`) instead of :func:`log_edges`.
 
     Returns
     -------
@@ -202,9 +215,11 @@ def mmq_histogram(
         return by_day(
             mmq_histogram, key, sel, max_rows, progress, bin_x=bin_x, bin_y=bin_y,
             x_range=x_range, y_range=y_range, normalise=normalise, chunk_rows=chunk_rows,
+            exact_range=exact_range,
         )  # fmt: skip
-    xe = log_edges(*x_range, bin_x)
-    ye = log_edges(*y_range, bin_y)
+    edges = exact_log_edges if exact_range else log_edges
+    xe = edges(*x_range, bin_x)
+    ye = edges(*y_range, bin_y)
     acc = _MmqAccumulator(xe, ye, normalise)
     side = get_sidecar(key.data_dir)
     if side is not None:

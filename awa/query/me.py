@@ -1,9 +1,11 @@
 """Matrix-element queries: box totals over a selection and chosen-box timelines (no Dash).
 
-The ME store holds one row per instrument cycle (cycle start time, L, CSHK and ME0..ME511;
-spec sections 6 and 7), written by pandas as ``values_block_<n>`` fields whose column
-names are kept in the table attribute ``<block>_kind``.  :func:`me_block_layout` is the
-one place that decodes that layout.
+The ME store holds one row per instrument cycle in the science team's layout (spec sections 6
+and 7): a DatetimeIndex ``SpinStartTime`` (the PyTables field ``index``), ``L``, and the
+integer column labels 0..511, which pandas writes as one 2-D ``values_block`` field whose
+labels are the table attribute ``<block>_kind``.  :func:`me_block_layout` is the one place
+that decodes that layout; the cycle's ``CSHK`` is an AWA array beside the table
+(``/awa/columns/CSHK``).
 """
 
 from __future__ import annotations
@@ -15,27 +17,55 @@ import numpy.typing as npt
 import tables
 
 from awa.cache import cached
-from awa.chem import schema
+from awa.chem import schema, table_columns
 from awa.model import TimeRange
 from awa.query.downsample import decimate
 from awa.query.masks import in_range
 from awa.query.results import MeSeries, MeTotals
-from awa.query.store import FloatArray, StoreKey, check_row_limit, get_table, row_ranges
+from awa.query.store import (
+    FloatArray,
+    StoreKey,
+    check_row_limit,
+    get_extras,
+    get_table,
+    row_ranges,
+)
 
 
 def me_block_layout(table: tables.Table) -> list[tuple[str, npt.NDArray[np.int64]]]:
     """Each ``values_block`` field of an ME table and the ME number of each of its columns.
 
-    pandas keeps the names of a block's columns (``ME<n>``) in the table attribute
-    ``<block>_kind``, in an order that is not ME0..ME511, so each column is placed by its
-    name.  Numbers below :data:`awa.chem.schema.N_ME_BOXES` are boxes (spec section 6).
+    Each column is placed by its label (the integers 0..511, kept by pandas in the table
+    attribute ``<block>_kind``), whatever the blocks' order.  Numbers below
+    :data:`awa.chem.schema.N_ME_BOXES` are boxes (spec section 6).
     """
-    out = []
-    for name in table.colnames:
-        if name.startswith("values_block"):
-            kinds = table.attrs[f"{name}_kind"]
-            out.append((name, np.array([int(str(k)[2:]) for k in kinds], dtype=np.int64)))
-    return out
+    return [
+        (block, np.array([int(label) for label in labels], dtype=np.int64))
+        for block, labels in table_columns.block_labels(table).items()
+    ]
+
+
+def read_cycles(
+    table: tables.Table, lo: int, hi: int
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.int16], npt.NDArray[np.int32]
+]:
+    """Cycles ``[lo, hi)`` of the ME table: times (int64 ns), L, CSHK and counts (n, 512).
+
+    One read of whole rows; the counts are the value blocks placed by label, so that column
+    ``i`` is ME ``i`` (int32 counts per cycle).  pandas writes the 512 labels as one block in
+    order, which is then used as it is.
+    """
+    rows = table.read(lo, hi)
+    layout = me_block_layout(table)
+    if len(layout) == 1 and np.array_equal(layout[0][1], np.arange(schema.N_ME)):
+        counts = rows[layout[0][0]].reshape(len(rows), schema.N_ME)
+    else:
+        counts = np.zeros((len(rows), schema.N_ME), dtype=np.int32)
+        for block, where in layout:
+            counts[:, where] = rows[block].reshape(len(rows), -1)
+    cshk = get_extras(table, ["CSHK"], lo, hi)["CSHK"]
+    return rows["index"].astype(np.int64), rows["L"], cshk, counts
 
 
 def _cycle_ranges(
@@ -64,19 +94,16 @@ def me_totals(
     """
     table = get_table(key.data_dir, schema.ME_STORE)
     ranges = _cycle_ranges(table, times, max_rows)
-    layout = me_block_layout(table)
     counts = np.zeros(schema.N_ME)
     n = 0
     for lo, hi in ranges:
         for c0 in range(lo, hi, chunk_rows):
-            rows = table.read(c0, min(c0 + chunk_rows, hi))
-            keep = rows["CSHK"] == 0
+            _, l_values, cshk, values = read_cycles(table, c0, min(c0 + chunk_rows, hi))
+            keep = cshk == 0
             if l_range is not None:
-                keep &= in_range(rows["L"], l_range)
+                keep &= in_range(l_values, l_range)
             n += int(keep.sum())
-            for block, where in layout:
-                values = rows[block].reshape(len(rows), -1)[keep]
-                counts[where] += values.sum(axis=0)
+            counts += values[keep].sum(axis=0, dtype=np.float64)
     return MeTotals(counts, n)
 
 
@@ -90,21 +117,14 @@ def _iter_cycles(
     """(times ns, L, counts of ``boxes``) of the science cycles in ``ranges``, chunk by chunk."""
     chosen = np.zeros(schema.N_ME, dtype=bool)
     chosen[list(boxes)] = True
-    layout = me_block_layout(table)
     for lo, hi in ranges:
         for c0 in range(lo, hi, chunk_rows):
-            rows = table.read(c0, min(c0 + chunk_rows, hi))
-            keep = rows["CSHK"] == 0
+            t, l_values, cshk, values = read_cycles(table, c0, min(c0 + chunk_rows, hi))
+            keep = cshk == 0
             if l_range is not None:
-                keep &= in_range(rows["L"], l_range)
-            total = np.zeros(int(keep.sum()))
-            for name, where in layout:
-                cols = chosen[where]
-                if cols.any():
-                    block = rows[name].reshape(len(rows), -1)[keep][:, cols]
-                    total += block.sum(axis=1, dtype=np.float64)
-            t = rows["SpinStartTime"][keep].astype(np.int64)
-            yield t, rows["L"][keep], total
+                keep &= in_range(l_values, l_range)
+            total = values[keep][:, chosen].sum(axis=1, dtype=np.float64)
+            yield t[keep], l_values[keep], total
 
 
 @cached

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from awa.chem import schema
+from awa.chem import schema, table_columns
 from awa.chem.sidecar import CHUNK, Sidecar
 from awa.model import Selection
 from awa.query.masks import (
@@ -129,7 +129,6 @@ def scan(
                 yield Block(values, mask)
 
 
-
 def iter_events(
     data_dir: str | Path,
     sel: Selection,
@@ -165,7 +164,7 @@ def iter_events(
     rates_source: StoreRates | None = None
     for lo, hi in ranges:
         for c0 in range(lo, hi, chunk_rows):
-            rows = table.read(c0, min(c0 + chunk_rows, hi))
+            rows = table_columns.read_rows(table, c0, min(c0 + chunk_rows, hi))
             mask = event_mask(rows, sel)
             if not mask.any():
                 continue

@@ -13,13 +13,14 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import tables
 
 from awa.chem import hour_index as hix
-from awa.chem import schema, sidecar
+from awa.chem import schema, sidecar, table_columns
 from awa.model import TimeRange
 
 FloatArray = npt.NDArray[np.float64]
@@ -154,6 +155,22 @@ def get_table(data_dir: str | Path, spec: schema.StoreSpec) -> tables.Table:
     return node
 
 
+def get_extras(
+    table: tables.Table, names: tuple[str, ...] | list[str], lo: int, hi: int
+) -> dict[str, npt.NDArray[Any]]:
+    """AWA's per-row arrays of ``table``'s file (``StoreSpec.extras``) for rows ``[lo, hi)``.
+
+    Raises
+    ------
+    StoreMissingError
+        The file predates them; the message says to rebuild.
+    """
+    try:
+        return table_columns.read_extras(table._v_file, names, lo, hi)
+    except KeyError as exc:
+        raise StoreMissingError(str(exc.args[0])) from None
+
+
 def get_sidecar(data_dir: str | Path) -> sidecar.Sidecar | None:
     """The column sidecar of ``data_dir`` when present and made from its current stores.
 
@@ -186,9 +203,9 @@ def from_ns(ns: int) -> datetime:
 
 
 def time_at(table: tables.Table, row: int) -> int:
-    """``SpinStartTime`` (int64 ns) of row ``row``."""
+    """``SpinStartTime`` (int64 ns) of row ``row`` (the field ``index`` of the ME store)."""
     # A one-row read of whole rows is far faster than a one-row read of one field.
-    return int(table.read(row, row + 1)["SpinStartTime"][0])
+    return int(table.read(row, row + 1)[table_columns.time_field(table)][0])
 
 
 def bisect_time(table: tables.Table, t_ns: int) -> int:

@@ -9,7 +9,7 @@ import numpy.typing as npt
 import tables
 
 from awa.cache import cached
-from awa.chem import physics, schema, sidecar
+from awa.chem import physics, schema, sidecar, table_columns
 from awa.model import TimeRange
 from awa.query.downsample import decimate
 from awa.query.me import me_block_layout
@@ -18,6 +18,7 @@ from awa.query.store import (
     FloatArray,
     StoreKey,
     check_row_limit,
+    get_extras,
     get_sidecar,
     get_table,
     row_ranges,
@@ -113,15 +114,22 @@ def read_timeline_column(
     """Values of timeline ``column`` for rows ``[lo, hi)``, read field by field in chunks.
 
     With ``side`` (the column sidecar, for the rates store) the fields are read from it.
+    Fields that are not columns of the table (the HK ``MLTH``, the ME ``CSHK``) are AWA's
+    arrays beside it (``StoreSpec.extras``).
     """
     fields = _fields_for(table, column)
-    row_bytes = sum(table.coldtypes[f].itemsize for f in fields) or 1
+    own = [f for f in fields if f in table.colnames]
+    extras = [f for f in fields if f not in table.colnames]  # AWA arrays beside the table
+    row_bytes = sum(table.coldtypes[f].itemsize for f in own) + 8 * len(extras) or 1
     step = max(chunk_bytes // row_bytes, 1000)
 
     def read(c0: int, c1: int) -> dict[str, npt.NDArray[Any]]:
         if side is not None:
             return side.read("rates", fields, c0, c1)
-        return {f: table.read(c0, c1, field=f) for f in fields}
+        out = {f: table.read(c0, c1, field=f) for f in own}
+        if extras:
+            out.update(get_extras(table, extras, c0, c1))
+        return out
 
     masks = _me_box_masks(table) if column == "ME_sum" else None
     parts = [_derived(read(c0, min(c0 + step, hi)), column, masks) for c0 in range(lo, hi, step)]
@@ -158,7 +166,7 @@ def timeline(
     for panel in panels:
         spec, _ = PANEL_SOURCES[panel]
         by_store.setdefault(spec.key, []).append(panel)
-    specs = {s.key: s for s in schema.STORES}
+    specs = {s.key: s for s in schema.STORES if s is not schema.CAL_PHA_STORE}
     for store, names in by_store.items():
         table = get_table(key.data_dir, specs[store])
         ranges = row_ranges(table, times)
@@ -172,7 +180,8 @@ def timeline(
                 for lo, hi in ranges
             ]
         else:
-            pieces = [(lo, hi, table.read(lo, hi, field="SpinStartTime")) for lo, hi in ranges]
+            field = table_columns.time_field(table)
+            pieces = [(lo, hi, table.read(lo, hi, field=field)) for lo, hi in ranges]
         for panel in names:
             series = []
             for column in PANEL_SOURCES[panel][1]:

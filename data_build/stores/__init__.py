@@ -19,6 +19,7 @@ from data_build.stores.frames import (
     coverage_entry,
     day_frames,
     in_periods,
+    kp_thirds,
     read_bad_periods,
 )
 from data_build.stores.writer import data_columns, store_metadata
@@ -36,6 +37,7 @@ __all__ = [
     "day_frames",
     "find_fits",
     "in_periods",
+    "kp_thirds",
     "process_file",
     "read_bad_periods",
     "store_metadata",

@@ -274,7 +274,7 @@ def build_stores(
     try:
         for spec in schema.STORES:
             expected = len(paths) * (700_000 if "pha" in spec.key else 16_000)
-            writers[spec.key] = _StoreWriter(tmp / spec.filename, spec, expected)
+            writers[spec.filename] = _StoreWriter(tmp / spec.filename, spec, expected)
         t_batch = time.perf_counter()
         for i, result in enumerate(_ordered_results(paths, periods, workers), start=1):
             if isinstance(result, FileFailure):
@@ -311,7 +311,7 @@ def build_stores(
                     (schema.HK_STORE, result.hk),
                     (schema.ME_STORE, result.me),
                 ):
-                    writers[spec.key].append(frame)
+                    writers[spec.filename].append(frame)
                 ok.append(result.source["name"])
                 sources.append(result.source)
                 if n_rep < n_spins or not n_spins:  # else counted already, with its twin
@@ -321,8 +321,9 @@ def build_stores(
             if i % batch == 0 or i == len(paths):
                 now = time.perf_counter()
                 say(
-                    f"[{i}/{len(paths)} files] {writers['ampte_rates'].rows:,} spins, "
-                    f"{writers['ampte_pha'].rows:,} science events, {len(failures)} failed "
+                    f"[{i}/{len(paths)} files] {writers[schema.RATES_STORE.filename].rows:,} "
+                    f"spins, {writers[schema.PHA_STORE.filename].rows:,} science events, "
+                    f"{len(failures)} failed "
                     f"({now - t_batch:.1f} s for this batch)"
                 )
                 t_batch = now
@@ -362,17 +363,18 @@ def build_stores(
         }
         say("sorting and indexing ...")
         for spec in schema.STORES:
-            w = writers[spec.key]
+            w = writers[spec.filename]
             attrs = {
                 **common,
                 "awa_description": json.dumps(spec.description),
-                "awa_units": json.dumps({c: schema.UNITS.get(c, "") for c in spec.columns}),
+                "awa_units": json.dumps(schema.store_units(spec)),
                 "awa_rows": json.dumps(w.rows),
             }
             if w.rows == 0:
                 _write_empty(w.path, spec)
             hours = hour_index.merge_hour_starts(w.hour_parts)
-            _finish_store(w.path, spec, w.sorted, attrs, hours)
+            times = np.concatenate(w.times) if w.times else None
+            _finish_store(w.path, spec, w.sorted, attrs, hours, w.extras(), times)
         say("writing the column sidecar ...")
         sidecar.write_columns(
             tmp / schema.PHA_STORE.filename,
@@ -400,10 +402,10 @@ def build_stores(
             with contextlib.suppress(Exception):
                 w.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    sizes = {s.key: (out / s.filename).stat().st_size for s in schema.STORES}
+    sizes = {s.filename: (out / s.filename).stat().st_size for s in schema.STORES}
     return BuildResult(
         out_dir=out,
-        rows={k: w.rows for k, w in writers.items()},
+        rows={name: w.rows for name, w in writers.items()},
         files_ok=ok,
         failures=failures,
         quirks=quirks.as_dict(),

@@ -28,6 +28,7 @@ __all__ = [
     "coverage_entry",
     "day_frames",
     "in_periods",
+    "kp_thirds",
     "read_bad_periods",
 ]
 
@@ -179,8 +180,8 @@ def day_frames(day: fits.DayData, bad_periods: Sequence[BadPeriod]) -> DayFrames
             **{k: spins[k].to_numpy() for k in ("R0", "R1", "R2")},
             "CSHK": ctx["CSHK"],
             "Quality": quality,
-            "Dst": np.full(n_spins, np.nan, dtype=np.float32),
-            "Kp": np.full(n_spins, np.nan, dtype=np.float32),
+            "Dst": np.full(n_spins, np.nan),
+            "Kp": np.full(n_spins, np.nan),
         }
     )
     kept_rows = np.flatnonzero(keep_spin)
@@ -233,11 +234,11 @@ def day_frames(day: fits.DayData, bad_periods: Sequence[BadPeriod]) -> DayFrames
             },
             "L": cyc_l,
             **{k: cycles[k].to_numpy() for k in ("MAGLAT", "MAGLON", "MLTH", "CSHK")},
-            "Dst": np.full(n_cycles, np.nan, dtype=np.float32),
-            "Kp": np.full(n_cycles, np.nan, dtype=np.float32),
+            "Dst": np.full(n_cycles, np.nan),
+            "Kp": np.full(n_cycles, np.nan),
         }
     )
-    hk = _typed(hk_all.iloc[cyc_keep], schema.HK_COLUMNS)
+    hk = _typed(hk_all.iloc[cyc_keep], {**schema.HK_COLUMNS, **schema.HK_EXTRAS})
     me_block = np.asarray(day.me, dtype=np.int32)[cyc_keep]
     me = pd.concat(
         [
@@ -245,10 +246,10 @@ def day_frames(day: fits.DayData, bad_periods: Sequence[BadPeriod]) -> DayFrames
                 {
                     "SpinStartTime": cyc_times[cyc_keep],
                     "L": cyc_l[cyc_keep].astype(np.float32),
-                    "CSHK": cycles["CSHK"].to_numpy()[cyc_keep].astype(np.int16),
                 }
             ),
-            pd.DataFrame(me_block, columns=schema.ME_COLUMN_NAMES),
+            pd.DataFrame(me_block, columns=list(schema.ME_LABELS)),
+            pd.DataFrame({"CSHK": cycles["CSHK"].to_numpy()[cyc_keep].astype(np.int16)}),
         ],
         axis=1,
     )
@@ -300,6 +301,26 @@ def coverage_entry(day: fits.DayData, frames: DayFrames) -> dict[str, Any]:
     }
 
 
+def kp_thirds(kp: Any) -> np.ndarray:
+    """Kp as GFZ writes it: the nearest third, to 3 decimals, float64 (spec sections 3, 7).
+
+    Whatever the source (GFZ's 3-decimal thirds, CelesTrak's tenths such as 8.7 for 8+, or a
+    float32 copy of either), 8+ becomes 8.667, so that ``where='Kp >= 8.667'`` selects it.
+
+    Parameters
+    ----------
+    kp : array_like
+        Kp values, 0-9 (NaN = missing).
+
+    Returns
+    -------
+    ndarray of float64
+        0.0, 0.333, 0.667, 1.0, ..., 8.667, 9.0; NaN kept.
+    """
+    values = np.asarray(kp, dtype=np.float64)
+    return np.round(np.round(values * 3.0) / 3.0, 3)
+
+
 def _merge_day_indices(
     frames: DayFrames, hourly: pd.DataFrame | None, has_kp: bool, has_dst: bool
 ) -> None:
@@ -314,8 +335,8 @@ def _merge_day_indices(
         if df.empty:
             continue
         dst, kp = indices.merge_indices(df["SpinStartTime"].to_numpy(), hourly)
-        df["Dst"] = np.asarray(dst, dtype=np.float32)
-        df["Kp"] = np.asarray(kp, dtype=np.float32)
+        df["Dst"] = np.asarray(dst, dtype=np.float64)
+        df["Kp"] = kp_thirds(kp)
     if has_kp:
         frames.counts["spins_without_kp"] = int(frames.rates["Kp"].isna().sum())
     if has_dst:
