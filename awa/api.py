@@ -6,22 +6,48 @@ downloads exactly what is shown.  CSVs are streamed (never embedded in the page)
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from urllib.parse import parse_qsl, quote, urlencode
 
-from flask import Blueprint, Response, jsonify, request, send_from_directory, stream_with_context
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    jsonify,
+    request,
+    send_from_directory,
+    stream_with_context,
+)
 
 from awa import coverage, export, query, views
-from awa.model import FilterError, parse_query
+from awa.model import PARAM_BY_KEY, FilterError, parse_query
 from awa.settings import Settings
+
+#: Response header of a download that ignored parameters of its query string.
+IGNORED_HEADER = "X-AWA-Ignored-Parameters"
+
+
+def known_query(raw: bytes) -> str:
+    """The query string without the parameters AWA does not know (they are ignored, as
+    the page's URL parser says; :func:`ignored_parameters` names them)."""
+    pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return urlencode([(k, v) for k, v in pairs if k in PARAM_BY_KEY])
+
+
+def ignored_parameters(raw: bytes) -> list[str]:
+    """Names of the query-string parameters AWA does not know, in order, once each."""
+    pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
+    return list(dict.fromkeys(k for k, _ in pairs if k not in PARAM_BY_KEY))
 
 
 def _csv_response(chunks: Iterator[str], filename: str) -> Response:
-    return Response(
-        stream_with_context(chunks),
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    ignored = ignored_parameters(request.query_string)
+    if ignored:
+        # header values are latin-1: the names are quoted as URL text
+        headers[IGNORED_HEADER] = quote(", ".join(ignored), safe=", ")
+    return Response(stream_with_context(chunks), mimetype="text/csv", headers=headers)
 
 
 def _error(status: int, message: str) -> Response:
@@ -34,7 +60,7 @@ def make_blueprint(settings: Settings) -> Blueprint:
     bp = Blueprint("awa_api", __name__)
 
     def _state() -> tuple[views.AppState | None, Response | None]:
-        state, errors = parse_query(request.query_string.decode("utf-8", "replace"))
+        state, errors = parse_query(known_query(request.query_string))
         if errors:
             return None, _error(400, "Bad parameters: " + "; ".join(errors))
         state = views.resolve_state(settings, state)
@@ -130,7 +156,7 @@ def make_blueprint(settings: Settings) -> Blueprint:
                 f"no atlas in {folder}: render it with 'awa-build atlas --data "
                 f"{settings.data_dir} --out {folder}'",
             )
-        if not name.endswith((".png", ".json")) or ".." in Path(name).parts:
+        if "\x00" in name or not name.endswith((".png", ".json")) or ".." in Path(name).parts:
             return _error(404, f"{name}: only the atlas's .png images and index.json are served")
         target = (folder / name).resolve()
         if not target.is_relative_to(folder) or not target.is_file():
@@ -146,7 +172,7 @@ def _me_download(settings: Settings, kind: str) -> Response:
 
     The query string is the page's: the timeline sums the boxes of URL key ``boxes``.
     """
-    state, errors = parse_query(request.query_string.decode("utf-8", "replace"))
+    state, errors = parse_query(known_query(request.query_string))
     if errors:
         return _error(400, "Bad parameters: " + "; ".join(errors))
     state = views.resolve_state(settings, state)
@@ -172,6 +198,39 @@ def _me_download(settings: Settings, kind: str) -> Response:
         return _error(503, str(exc))
     except query.SelectionTooLargeError as exc:
         return _error(413, str(exc))
+
+
+def guard_paths(server: Flask, routes_prefix: str, pages: Iterable[str]) -> None:
+    """Answer 404 for every path that names nothing of the app, before any view runs.
+
+    Dash serves its page for *any* path below ``routes_prefix`` (a catch-all route); this
+    guard lets through only the app's own ``pages`` (paths relative to the prefix, like
+    ``coverage``; the root has a route of its own) and refuses a path with a null byte on
+    every route (``/atlas-files/x.png%00.json``), so no view sees one.
+
+    Parameters
+    ----------
+    server : Flask
+        The app's server, Dash routes registered.
+    routes_prefix : str
+        Dash's ``routes_pathname_prefix`` (``/`` or ``/awa/``).
+    pages : iterable of str
+        Page paths relative to the prefix, without slashes (``coverage``, ``atlas``).
+    """
+    catchall = routes_prefix + "<path:path>"
+    known = {p.strip("/") for p in pages}
+    listed = ", ".join(routes_prefix + p for p in sorted(known | {""}))
+
+    @server.before_request
+    def _known_paths_only() -> Response | None:
+        if "\x00" in request.path:
+            return _error(404, "no such path (it holds a null byte)")
+        rule = request.url_rule
+        if rule is not None and rule.endpoint == catchall:
+            path = str((request.view_args or {}).get("path", ""))
+            if path.strip("/") not in known or "//" in path:
+                return _error(404, f"no page at {request.path}; the pages are {listed}")
+        return None
 
 
 def _prepend(first: str, rest: Iterator[str]) -> Iterator[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 import dash
 from flask import Flask
 
-from awa.api import make_blueprint
+from awa.api import guard_paths, make_blueprint
 from awa.background import make_manager
 from awa.cache import init_cache
 from awa.pages import atlas, coverage, explore, shell
@@ -53,4 +53,7 @@ def build_app(settings: Settings) -> dash.Dash:
     explore.register_callbacks(app, settings)
     coverage.register_callbacks(app, settings)
     atlas.register_callbacks(app, settings)
+    # only the pages above, Dash's own routes and the API answer; any other path is a 404
+    routes_prefix = str(app.config.routes_pathname_prefix or "/")
+    guard_paths(server, routes_prefix, [p for p in shell.PATHS.values() if p != "/"])
     return app

@@ -19,12 +19,11 @@ x bin (header: lower x edges); the full edges (one more than bins) are in the he
 
 from __future__ import annotations
 
-import base64
-import binascii
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,7 +31,7 @@ import pandas as pd
 
 from awa import query
 from awa.chem import me_boxes, schema
-from awa.model import AppState, format_boxes, to_query
+from awa.model import AppState, format_boxes, format_time_ranges, to_query
 from awa.query.results import Hist2D, MeSeries, MeTotals
 
 FloatArray = npt.NDArray[np.float64]
@@ -59,15 +58,6 @@ class HistogramCsv:
     y_edges: npt.NDArray[np.float64]
 
 
-def decode_upload(content: str) -> str:
-    """Text of a ``dcc.Upload`` data URL (base64), as UTF-8."""
-    _, _, data = content.partition(",")
-    try:
-        return base64.b64decode(data).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise CsvFormatError("the file is not UTF-8 text") from None
-
-
 def histogram_csv(hist: Hist2D, kind: str, title: str, state: AppState) -> str:
     """Write ``hist`` as CSV text (format in the module docstring)."""
     xl, yl = HIST_AXES[kind]
@@ -83,16 +73,26 @@ def histogram_csv(hist: Hist2D, kind: str, title: str, state: AppState) -> str:
     return out.getvalue()
 
 
+#: Largest count accepted in one bin of an uploaded histogram: far above the events of the
+#: whole mission (about 1e9), so only a corrupt or hand-made file reaches it.
+MAX_BIN_COUNT = 1e15
+
+
 def parse_histogram_csv(text: str) -> HistogramCsv:
-    """Read a histogram CSV written by :func:`histogram_csv`.
+    """Read and check a histogram CSV written by :func:`histogram_csv`.
+
+    Line ends may be LF or CRLF, and blank lines and trailing empty cells (what a
+    spreadsheet adds) are ignored.
 
     Raises
     ------
     CsvFormatError
-        When a header line is missing or the grid does not match the edges.
+        When a header line is missing, the grid does not match the edges, or the histogram
+        fails :func:`check_histogram`.
     """
     meta: dict[str, str] = {}
-    lines = text.splitlines()
+    lines = [line.rstrip(", \t") for line in text.splitlines()]
+    lines = [line for line in lines if line.strip()]
     body_start = 0
     for i, line in enumerate(lines):
         if line.startswith("#"):
@@ -106,21 +106,77 @@ def parse_histogram_csv(text: str) -> HistogramCsv:
             raise CsvFormatError(
                 f"header line '# {need}:' is missing; upload a histogram CSV downloaded from AWA"
             )
+    xe = _numbers(meta["XEDGES"], "XEDGES")
+    ye = _numbers(meta["YEDGES"], "YEDGES")
+    body = lines[body_start + 1 :]
     try:
-        xe = np.array([float(v) for v in meta["XEDGES"].split(",")])
-        ye = np.array([float(v) for v in meta["YEDGES"].split(",")])
-        grid = np.loadtxt(io.StringIO("\n".join(lines[body_start + 1 :])), delimiter=",",
-                          ndmin=2)  # fmt: skip
+        grid = np.loadtxt(io.StringIO("\n".join(body)), delimiter=",", ndmin=2,
+                          dtype=np.float64) if body else np.zeros((0, 1))  # fmt: skip
     except ValueError as exc:
-        raise CsvFormatError(f"the grid is not numeric: {exc}") from None
-    counts = grid[:, 1:] if grid.size else np.zeros((0, 0))
+        raise CsvFormatError(f"the grid is not a table of numbers: {exc}") from None
+    counts = grid[:, 1:]
     if counts.shape != (len(ye) - 1, len(xe) - 1):
         raise CsvFormatError(
             f"grid of {counts.shape[0]}x{counts.shape[1]} bins does not match the edges "
             f"({len(ye) - 1}x{len(xe) - 1})"
         )
-    kind = meta.get("KIND", "et")
-    return HistogramCsv(kind, meta["PLOTTITLE"], meta["FILTERS"], counts, xe, ye)
+    hist = HistogramCsv(meta.get("KIND", "et").lower(), meta["PLOTTITLE"], meta["FILTERS"],
+                        counts, xe, ye)  # fmt: skip
+    check_histogram(hist)
+    return hist
+
+
+def _numbers(text: str, where: str) -> npt.NDArray[np.float64]:
+    """Comma-separated numbers of one line (``nan`` and ``inf`` are read, then refused by
+    :func:`check_histogram`)."""
+    try:
+        return np.array([float(v) for v in text.split(",")], dtype=np.float64)
+    except ValueError:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise CsvFormatError(f"{where} is not a list of numbers: {shown!r}") from None
+
+
+def check_histogram(hist: HistogramCsv) -> None:
+    """Refuse what cannot be a histogram of AWA: the rules a reader relies on.
+
+    The kind is one of :data:`HIST_AXES`; each axis has at least two bins whose edges are
+    finite and strictly increasing (and positive on the logarithmic M-M/Q grid); counts
+    are finite, not negative and at most :data:`MAX_BIN_COUNT` per bin.
+
+    Raises
+    ------
+    CsvFormatError
+        Naming the first rule the histogram breaks.
+    """
+    if hist.kind not in HIST_AXES:
+        raise CsvFormatError(
+            f"KIND {hist.kind!r} is not a histogram of AWA (one of {', '.join(HIST_AXES)})"
+        )
+    for axis, edges in (("XEDGES", hist.x_edges), ("YEDGES", hist.y_edges)):
+        if len(edges) < 3:
+            raise CsvFormatError(
+                f"{axis} gives {max(len(edges) - 1, 0)} bin(s); a histogram needs at least 2 "
+                f"along each axis"
+            )
+        if not np.isfinite(edges).all():
+            raise CsvFormatError(f"{axis} holds a value that is not a finite number")
+        if not (np.diff(edges) > 0).all():
+            raise CsvFormatError(f"{axis} must increase from one edge to the next")
+        if hist.kind == "mmq" and edges[0] <= 0:
+            raise CsvFormatError(
+                f"{axis} starts at {edges[0]:g}; the M-M/Q grid is logarithmic, its edges "
+                f"must be above 0"
+            )
+    counts = hist.counts
+    if not np.isfinite(counts).all():
+        raise CsvFormatError("the grid holds a count that is not a finite number")
+    if (counts < 0).any():
+        raise CsvFormatError(f"the grid holds a negative count ({counts.min():g})")
+    if counts.size and counts.max() > MAX_BIN_COUNT:
+        raise CsvFormatError(
+            f"the grid holds a count of {counts.max():g}, more than any histogram of the "
+            f"mission ({MAX_BIN_COUNT:g} at most per bin)"
+        )
 
 
 def sum_histograms(items: list[HistogramCsv]) -> HistogramCsv:
@@ -158,28 +214,56 @@ EVENT_COLUMNS = (
 )  # fmt: skip
 
 
+def as_stored(name: str, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """``values`` of store column ``name`` back in its stored dtype when that is float32.
+
+    Joined rate columns arrive as float64, and a float32 widened to float64 prints its
+    binary expansion (Kp 8.667 as ``8.666999816894531``); as float32, pandas writes the
+    shortest decimal that reads back to the same float32 (``8.667``): the stored value.
+    """
+    q = schema.QUANTITIES.get(name)
+    if q is not None and q.dtype == "float32" and values.dtype.kind == "f":
+        return values.astype(np.float32)
+    return values
+
+
+def _events_frame(ev: dict[str, npt.NDArray[Any]]) -> pd.DataFrame:
+    """One CSV chunk of events: channels, physical values and the spin context.
+
+    A mass without a valid energy (0 from the conversion) and an M/Q without a valid PAPS
+    voltage (NaN) do not exist: both are empty cells (spec section 4).  Store values are
+    written as stored (:func:`as_stored`).
+    """
+    phys = query.convert(ev)
+    mass = np.where(phys["mass"] > 0, phys["mass"], np.nan)
+    return pd.DataFrame(
+        {
+            "time_utc": ev["SpinStartTime"].astype("datetime64[ns]"),
+            "Energy_ch": ev["Energy"], "TOF_ch": ev["TOF"],
+            "E_keV": np.round(phys["E_keV"], 3), "T_ns": np.round(phys["T_ns"], 3),
+            "mass_amu": np.round(mass, 4), "mpq_amu_per_e": np.round(phys["mpq"], 4),
+            "L": as_stored("L", ev["L"]), "MLT_h": as_stored("MLTH", ev["MLTH"]),
+            "Kp": as_stored("Kp", ev["Kp"]), "Dst_nT": as_stored("Dst", ev["Dst"]),
+            "Voltage_Step": ev["Voltage_Step"], "PAPS_lvl": ev["PAPS_lvl"],
+            "SSDID": ev["SSDID"], "Range": ev["Range"], "Sector": ev["Sector"],
+        }
+    )  # fmt: skip
+
+
 def iter_events_csv(
     data_dir: str | Path, state: AppState, chunk_rows: int, max_rows: int | None
 ) -> Iterator[str]:
-    """Stream the selected events as CSV text chunks (header first), bounded memory."""
+    """Stream the selected events as CSV text chunks (header first), bounded memory.
+
+    Store values are written as stored (float32 in its shortest decimal); a mass or M/Q
+    that does not exist is an empty cell (:func:`_events_frame`).
+    """
     sel = state.selection
     yield f"# Filters: {sel.describe() or 'none'}\n# Query: {to_query(state)}\n"
     yield ",".join(EVENT_COLUMNS) + "\n"
     for ev in query.iter_events(data_dir, sel, with_rates=True, chunk_rows=chunk_rows,
                                 max_rows=max_rows):  # fmt: skip
-        phys = query.convert(ev)
-        frame = pd.DataFrame(
-            {
-                "time_utc": ev["SpinStartTime"].astype("datetime64[ns]"),
-                "Energy_ch": ev["Energy"], "TOF_ch": ev["TOF"],
-                "E_keV": np.round(phys["E_keV"], 3), "T_ns": np.round(phys["T_ns"], 3),
-                "mass_amu": np.round(phys["mass"], 4), "mpq_amu_per_e": np.round(phys["mpq"], 4),
-                "L": np.round(ev["L"], 4), "MLT_h": np.round(ev["MLTH"], 4),
-                "Kp": ev["Kp"], "Dst_nT": ev["Dst"], "Voltage_Step": ev["Voltage_Step"],
-                "PAPS_lvl": ev["PAPS_lvl"], "SSDID": ev["SSDID"], "Range": ev["Range"],
-                "Sector": ev["Sector"],
-            }
-        )  # fmt: skip
+        frame = _events_frame(ev)
         yield frame.to_csv(index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S")
 
 
@@ -193,19 +277,36 @@ TIMELINE_COLUMNS = (
 def iter_timeline_csv(
     data_dir: str | Path, state: AppState, chunk_rows: int, max_rows: int | None
 ) -> Iterator[str]:
-    """Stream the rates store (one row per spin) inside the time ranges as CSV chunks."""
+    """Stream the rates store (one row per spin) inside the time ranges as CSV chunks.
+
+    The header says which filters apply: the time ranges only; the event filters of the
+    query (L, DPU, ...) select PHA events and are not applied to the spins.
+    """
     table = query.get_table(data_dir, schema.RATES_STORE)
     ranges = query.row_ranges(table, state.selection.times)
     query.check_row_limit(sum(hi - lo for lo, hi in ranges), max_rows, "spins")
-    yield f"# Query: {to_query(state)}\n"
+    yield "".join(timeline_header(state))
     yield "time_utc," + ",".join(TIMELINE_COLUMNS) + "\n"
     for lo, hi in ranges:
         for c0 in range(lo, hi, chunk_rows):
             rows = table.read(c0, min(c0 + chunk_rows, hi))
             frame = pd.DataFrame({"time_utc": rows["SpinStartTime"].astype("datetime64[ns]")})
             for c in TIMELINE_COLUMNS:
-                frame[c] = rows[c]
+                frame[c] = as_stored(c, rows[c])
             yield frame.to_csv(index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S")
+
+
+def timeline_header(state: AppState) -> list[str]:
+    """``#`` lines of the timeline CSV: the query, the filters applied and those not applied."""
+    sel = state.selection
+    times = format_time_ranges(sel.times) if sel.times else "none"
+    others = sel.describe() or "none"
+    return [
+        f"# Query: {to_query(state)}\n",
+        f"# Filters applied: time {times} (every spin of the rates store in it)\n",
+        f"# Filters not applied: {others} (event filters select PHA events: they apply to "
+        f"the E-T, M-M/Q and events downloads, not to the spins' rates)\n",
+    ]
 
 
 def box_table(counts: FloatArray) -> pd.DataFrame:

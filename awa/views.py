@@ -7,6 +7,7 @@ names none), calls the query layer and a figure builder, and turns every expecte
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from awa import background, export, query
+from awa import background, export, query, upload
 from awa.chem import schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
@@ -68,7 +69,8 @@ def _failure(exc: Exception, title: str) -> View:
         msg = f"Invalid input: {exc}"
     else:  # pragma: no cover - unexpected errors are reported, not hidden
         raise exc
-    return View(message_figure(_wrap(msg), title), msg, "")
+    # a message can quote user text (a URL value): escaped, so plotly shows it as text
+    return View(message_figure(_wrap(html.escape(msg, quote=False)), title), msg, "")
 
 
 def grid_cells(x_edges: np.ndarray, y_edges: np.ndarray) -> int:
@@ -91,6 +93,38 @@ def _no_time(settings: Settings, title: str) -> View:
     except query.StoreMissingError as exc:
         return _failure(exc, title)
     return View(message_figure("Choose a time range.", title), "No time range chosen.", "")
+
+
+def no_data_message(settings: Settings, spec: schema.StoreSpec,
+                    times: tuple[TimeRange, ...]) -> str | None:  # fmt: skip
+    """The message when no row of store ``spec`` lies in ``times``, else None.
+
+    ``No data between X and Y: the stores cover A to B`` (UTC), and whether the range is
+    outside the stores or in a gap between days with data.
+
+    Raises
+    ------
+    query.StoreMissingError
+        When the store is missing.
+    """
+    table = query.get_table(settings.data_dir, spec)
+    if sum(hi - lo for lo, hi in query.row_ranges(table, times)) > 0:
+        return None
+    start, end = times[0].start, times[-1].end
+    asked = f"No data between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} UTC"
+    span = query.summarize(settings.data_dir).spans.get(spec.filename)
+    if span is None:
+        return f"{asked}: the store {spec.filename} is empty."
+    cover = f"the stores cover {span[0]:%Y-%m-%d %H:%M} to {span[1]:%Y-%m-%d %H:%M} UTC"
+    if end <= span[0] or start > span[1]:
+        return f"{asked}: {cover}."
+    return f"{asked}: {cover}, and this range falls in a gap (the Coverage page lists the days)."
+
+
+def _no_data(settings: Settings, spec: schema.StoreSpec, times: tuple[TimeRange, ...],
+             title: str) -> View | None:  # fmt: skip
+    msg = no_data_message(settings, spec, times)
+    return None if msg is None else View(message_figure(_wrap(msg), title), msg, "")
 
 
 def _wrap(text: str, width: int = 70) -> str:
@@ -135,8 +169,11 @@ def et_view(settings: Settings, state: AppState) -> View:
         return _no_time(settings, title)
     try:
         key = query.store_key(settings.data_dir)
+        empty = _no_data(settings, schema.PHA_STORE, sel.times, title)
         note = ""
         if view.et_mode == "scatter":
+            if empty is not None:
+                return empty
             shown, note = _scatter_or_note(settings, key, state, "et", title, "E-T events")
             if shown is not None:
                 return shown
@@ -146,6 +183,8 @@ def et_view(settings: Settings, state: AppState) -> View:
         )
         if cells > MAX_FIGURE_CELLS:
             return _too_fine(title, cells, "widen the bin or narrow the TOF/energy ranges")
+        if empty is not None:
+            return empty
         hist = query.et_histogram(
             key, sel, view.et_bin, view.et_x, view.et_y, settings.max_rows, settings.chunk_rows,
             progress=background.day_progress("E-T"),
@@ -189,8 +228,11 @@ def mmq_view(settings: Settings, state: AppState) -> View:
         return _no_time(settings, title)
     try:
         key = query.store_key(settings.data_dir)
+        empty = _no_data(settings, schema.PHA_STORE, sel.times, title)
         note = ""
         if view.mmq_mode == "scatter":
+            if empty is not None:
+                return empty
             shown, note = _scatter_or_note(settings, key, state, "mmq", title, "M-M/Q events")
             if shown is not None:
                 return shown
@@ -199,6 +241,8 @@ def mmq_view(settings: Settings, state: AppState) -> View:
         )
         if cells > MAX_FIGURE_CELLS:
             return _too_fine(title, cells, "widen the log10 bins or narrow the M/Q and M ranges")
+        if empty is not None:
+            return empty
         hist = query.mmq_histogram(
             key, sel, view.mmq_binx, view.mmq_biny, view.mmq_x, view.mmq_y, view.mmq_norm,
             settings.max_rows, settings.chunk_rows, progress=background.day_progress("M-M/Q"),
@@ -242,6 +286,8 @@ def timeline_view(settings: Settings, state: AppState, zoom: TimeRange | None = 
     panels = tuple(view.panels) + ("Kp", "Dst")
     try:
         key = query.store_key(settings.data_dir)
+        if (empty := _no_data(settings, schema.RATES_STORE, sel.times, title)) is not None:
+            return empty
         data = query.timeline(key, times, panels, settings.timeline_points,
                               settings.max_rows)  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
@@ -276,6 +322,8 @@ def me_view(settings: Settings, state: AppState) -> View:
     if not sel.times:
         return _no_time(settings, title)
     try:
+        if (empty := _no_data(settings, schema.ME_STORE, sel.times, title)) is not None:
+            return empty
         totals = query.me_totals(
             query.store_key(settings.data_dir), sel.times, sel.l_range, settings.max_rows
         )
@@ -307,6 +355,8 @@ def me_timeline_view(settings: Settings, state: AppState) -> View:
     if not sel.times:
         return _no_time(settings, title)
     try:
+        if (empty := _no_data(settings, schema.ME_STORE, sel.times, title)) is not None:
+            return empty
         series = query.me_timeline(
             query.store_key(settings.data_dir), sel.times, sel.l_range, opts.boxes,
             points=settings.timeline_points, max_rows=settings.max_rows,
@@ -397,18 +447,21 @@ def upload_view(contents: list[str], names: list[str]) -> View:
         items = []
         for content, name in zip(contents, names or [""] * len(contents), strict=False):
             try:
-                items.append(export.parse_histogram_csv(export.decode_upload(content)))
+                items.append(upload.read_histogram_upload(upload.decode_upload(content)))
             except export.CsvFormatError as exc:
                 raise export.CsvFormatError(f"{name}: {exc}") from None
         total = export.sum_histograms(items)
     except export.CsvFormatError as exc:
-        return View(message_figure(_wrap(f"Cannot plot: {exc}"), title), str(exc), "")
+        # the message may quote the file's name or text: shown as text, never as markup
+        return View(message_figure(_wrap(html.escape(f"Cannot plot: {exc}", quote=False)), title),
+                    str(exc), "")  # fmt: skip
     cells = grid_cells(total.x_edges, total.y_edges)
     if cells > MAX_FIGURE_CELLS:
         return _too_fine(title, cells, "plot a coarser histogram (download it with wider bins)")
     n = int(total.counts.sum())
     hist = query.Hist2D(total.counts, total.x_edges, total.y_edges, n, n)
-    head = f"{total.title}: {n:,} counts"
+    # plotly draws tags of a title (links too): the uploaded title is escaped to plain text
+    head = f"{html.escape(total.title, quote=False)}: {n:,} counts"
     if total.kind == "mmq":
         view = ViewOptions(mmq_x=(float(total.x_edges[0]), float(total.x_edges[-1])),
                            mmq_y=(float(total.y_edges[0]), float(total.y_edges[-1])),

@@ -132,3 +132,52 @@ def test_atlas_page_layout_reads_the_month_from_the_url(data_dir: Path) -> None:
     assert [a.href for a in _find(page, "awa-atlas-open")] == ["/?t=1986-061"]
     nav = _find(page, "awa-nav-active")
     assert nav[0].children == "Atlas"
+
+
+@pytest.mark.parametrize("month", ["1986-13", "abc", "1986-00", "86-2-1", "<b>x</b>"])
+def test_an_invalid_month_is_said_not_replaced(data_dir: Path, month: str) -> None:
+    content = atlas_page.month_content(_settings(data_dir), f"?month={month}", "/awa/")
+    messages = _find(content, "awa-message")
+    assert messages[0].children.startswith(f"Invalid month {month!r}: write the month as YYYY-MM")
+    assert _find(content, "awa-atlas-grid") == []  # no other month shown in its place
+    assert _find(content, "awa-pager-month") == []
+    first = [c for c in _find(content, "awa-caption")][0].children
+    assert "The atlas covers 1986-02 to 1986-03" in first[0]
+    assert first[1].href == "/awa/atlas?month=1986-02"
+    # a valid month, and no month, still show their grid
+    assert _find(atlas_page.month_content(_settings(data_dir), "?month=1986-03"), "awa-atlas-grid")
+    assert _find(atlas_page.month_content(_settings(data_dir), ""), "awa-atlas-grid")
+
+
+def test_null_byte_in_an_atlas_path_is_a_404(data_dir: Path) -> None:
+    client = create_app(_settings(data_dir)).server.test_client()
+    for bad in ("/atlas-files/x.png%00.json", "/atlas-files/thumbs/1986-02-09.png%00",
+                "/atlas-files/%00", "/atlas%00", "/download/et.csv%00?t=1986-040"):  # fmt: skip
+        status, _, body = _get(client, bad)
+        assert status == 404, bad
+        assert b"null byte" in body
+    assert _get(client, "/atlas-files/thumbs/1986-02-09.png")[0] == 200
+
+
+def test_a_range_without_data_names_the_stores_coverage(data_dir: Path) -> None:
+    from awa import views
+
+    settings = _settings(data_dir)
+    state = views.state_of("?t=1985-001")
+    r = state.selection.times[0]  # the range as the time grammar reads it
+    outside = views.et_view(settings, state)
+    expected = (f"No data between {r.start:%Y-%m-%d %H:%M} and {r.end:%Y-%m-%d %H:%M} UTC: the "
+                f"stores cover 1986-02-09 01:00 to 1986-03-02 02:")  # fmt: skip
+    assert outside.caption.startswith(expected)
+    assert "no events match" not in outside.caption.lower()
+    assert outside.figure.layout.meta["awa_message"].replace("<br>", " ").startswith(expected)
+    gap = views.mmq_view(settings, views.state_of("?t=1986-045"))
+    assert gap.caption.startswith("No data between 1986-02-14 00:00 and ")
+    assert "falls in a gap" in gap.caption
+    for view in (views.timeline_view, views.me_view, views.me_timeline_view):
+        caption = view(settings, views.state_of("?t=1987-001")).caption
+        assert caption.startswith("No data between 1987-01-01 00:00 and "), view.__name__
+        assert "the stores cover 1986-02-09" in caption
+    inside = views.et_view(settings, views.state_of("?t=1986-040"))
+    assert "No data" not in inside.caption
+    assert "events of" in inside.caption

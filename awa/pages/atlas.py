@@ -33,6 +33,7 @@ class AtlasIds(StrEnum):
     NEXT = "atlas-next"
     NEXT_DATA = "atlas-next-data"
     DAY = "atlas-day"
+    FIRST = "atlas-first"
 
     def of(self, date: dt.date) -> str:
         """Id of the component of one day (``DAY``: ``atlas-day-YYYY-MM-DD``)."""
@@ -47,6 +48,19 @@ def month_of(search: str | None, months: list[str]) -> str | None:
     if parsed is not None:
         return f"{parsed[0]:04d}-{parsed[1]:02d}"
     return months[0] if months else None
+
+
+def month_error(search: str | None) -> str | None:
+    """Message for a ``month`` the query string gives but that is no month (``1986-13``,
+    ``abc``); None when it is valid or absent."""
+    values = parse_qs((search or "").lstrip("?")).get("month", [])
+    if not values or coverage.parse_month(values[0]) is not None:
+        return None
+    shown = values[0] if len(values[0]) <= 40 else values[0][:37] + "..."
+    return (
+        f"Invalid month {shown!r}: write the month as YYYY-MM, month 01 to 12 "
+        f"(e.g. month=1986-02)."
+    )
 
 
 def _shift(month: str, step: int) -> str:
@@ -139,6 +153,16 @@ def month_content(settings: Settings, search: str | None, prefix: str = "/") -> 
     except coverage.CoverageMissingError as exc:
         return [html.Div(f"No atlas: {exc}", className="awa-message", role="alert")]
     months = coverage.atlas_months(days)
+    error = month_error(search)
+    if error is not None:
+        out: list[Any] = [html.Div(error, className="awa-message", role="alert")]
+        if months:
+            out.append(html.Div([
+                f"The atlas covers {months[0]} to {months[-1]}: ",
+                dcc.Link(f"open {months[0]}", href=prefix.rstrip("/") + "/atlas?month="
+                         + months[0], id=AtlasIds.FIRST),
+            ], className="awa-caption"))  # fmt: skip
+        return out
     month = month_of(search, months)
     if month is None:
         return [html.Div("The atlas index lists no days; render them with 'awa-build atlas'.",
