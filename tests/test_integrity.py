@@ -198,7 +198,7 @@ def test_build_summary_lists_rebuilt_times(tmp_path: Path, copies: int) -> None:
     result = _build([path], tmp_path / "out")
     assert result.quirks["times_rebuilt"] == 2
     assert result.quirks["exact_copies"] == copies
-    assert result.rows["ampte_rates"] == 128 - copies
+    assert result.rows[schema.RATES_STORE.filename] == 128 - copies
     assert (
         f"  2 spins kept with a time rebuilt from the cycle structure (Quality bit 8); "
         f"dropped: {copies} exact copies, 0 clipped spins without cycle structure"

@@ -102,11 +102,14 @@ def test_float32_values_are_written_as_stored(client: Any, sim_store: SimulatedS
 
 
 def test_stored_precision_of_a_third() -> None:
-    """Kp 8.667 and 23/3 in float32, widened by the rate join, are written as stored."""
-    kp = np.array([8.667, 23 / 3, np.nan], dtype=np.float32).astype(np.float64)
-    assert str(kp[0]) == "8.666999816894531"  # what a float64 writer prints
+    """Kp (float64 GFZ thirds) and float32 columns widened by the rate join print as stored."""
+    kp = np.array([8.667, 7.667, np.nan])
     out = pd.DataFrame({"Kp": export.as_stored("Kp", kp), "n": [1, 2, 3]}).to_csv(index=False)
-    assert out.splitlines()[1:] == ["8.667,1", "7.6666665,2", ",3"]
+    assert out.splitlines()[1:] == ["8.667,1", "7.667,2", ",3"]
+    lvals = np.array([4.1, 23 / 3], dtype=np.float32).astype(np.float64)
+    assert str(lvals[0]) == "4.099999904632568"  # what a float64 writer prints
+    out = pd.DataFrame({"L": export.as_stored("L", lvals)}).to_csv(index=False)
+    assert out.splitlines()[1:] == ["4.1", "7.6666665"]
     assert export.as_stored("Energy", np.array([3])).dtype.kind == "i"  # not a float32 column
 
 
