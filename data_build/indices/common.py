@@ -80,6 +80,24 @@ def _data_lines(text: str, source: PathLike, empty: str) -> tuple[list[str], np.
     return [lines[i] for i in keep], np.asarray(keep, dtype=np.int64) + 1
 
 
+def _token_table(
+    text: str, source: PathLike, fields: int, empty: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """The data lines as a string table of ``fields`` columns, and their line numbers."""
+    lines, line_numbers = _data_lines(text, source, empty)
+    tokens = [ln.split() for ln in lines]
+    counts = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
+    bad = np.flatnonzero(counts != fields)
+    if bad.size:
+        i = bad[0]
+        raise IndexFileError(
+            source,
+            int(line_numbers[i]),
+            f"expected {fields} blank-separated fields, found {counts[i]}",
+        )
+    return np.array(tokens, dtype=str).reshape(len(tokens), fields), line_numbers
+
+
 def _as_bytes(records: Sequence[str]) -> np.ndarray:
     """One uint8 row per record (all of one length); characters beyond latin-1 become '?'."""
     raw = "".join(records).encode("latin-1", errors="replace")
@@ -113,13 +131,13 @@ def _kp_thirds(values: np.ndarray, source: PathLike, line_numbers: np.ndarray) -
     """
     values = np.asarray(values, dtype=np.float64)
     finite = ~np.isnan(values)
-    thirds = np.rint(np.where(finite, values, 0.0) * 3.0)
-    off = np.abs(thirds / 3.0 - values)
     bad = np.flatnonzero(finite & ~((values >= 0.0) & (values <= 9.0)))
     if bad.size:
         i = bad[0]
         raise IndexFileError(source, int(line_numbers[i]), f"Kp outside [0, 9]: {values[i]:g}")
-    bad = np.flatnonzero(finite & ~(off <= _KP_SNAP_TOLERANCE))
+    inside = np.where(finite, values, 0.0)
+    thirds = np.rint(inside * 3.0)
+    bad = np.flatnonzero(~(np.abs(thirds / 3.0 - inside) <= _KP_SNAP_TOLERANCE))
     if bad.size:
         i = bad[0]
         raise IndexFileError(

@@ -24,7 +24,6 @@ from data_build.indices.common import (
     IndexFileError,
     PathLike,
     _check_unique,
-    _data_lines,
     _dates,
     _download_years,
     _fetch_checked,
@@ -33,6 +32,7 @@ from data_build.indices.common import (
     _read_all,
     _read_text,
     _series,
+    _token_table,
 )
 
 __all__ = [
@@ -62,22 +62,6 @@ GFZ_3H_FIELDS = 10
 #: Origin of the GFZ ``days`` column.
 GFZ_DAYS_EPOCH = pd.Timestamp("1932-01-01")
 _DAY = np.timedelta64(1, "D")
-
-
-def _table(text: str, source: PathLike, fields: int, empty: str) -> tuple[np.ndarray, np.ndarray]:
-    """The data lines as a string table of ``fields`` columns, and their line numbers."""
-    lines, line_numbers = _data_lines(text, source, empty)
-    tokens = [ln.split() for ln in lines]
-    counts = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
-    bad = np.flatnonzero(counts != fields)
-    if bad.size:
-        i = bad[0]
-        raise IndexFileError(
-            source,
-            int(line_numbers[i]),
-            f"expected {fields} blank-separated fields, found {counts[i]}",
-        )
-    return np.array(tokens, dtype=str).reshape(len(tokens), fields), line_numbers
 
 
 def _days_of(table: np.ndarray, source: PathLike, line_numbers: np.ndarray) -> np.ndarray:
@@ -132,7 +116,7 @@ def parse_gfz_kp(text: str, source: PathLike = "<text>") -> pd.Series:
         Wrong field count, non-numeric field, invalid date, ``days`` inconsistent with the
         date, Kp not a third in [0, 9], duplicate day, or no data lines.
     """
-    table, line_numbers = _table(
+    table, line_numbers = _token_table(
         text, source, GFZ_FIELDS, "no data lines (expected one line per UT day)"
     )
     dates = _days_of(table, source, line_numbers)
@@ -172,7 +156,7 @@ def parse_gfz_kp_3h(text: str, source: PathLike = "<text>") -> pd.Series:
         ..., 21, ``days`` inconsistent with the time, Kp not a third, duplicate interval, or
         no data lines.
     """
-    table, line_numbers = _table(
+    table, line_numbers = _token_table(
         text, source, GFZ_3H_FIELDS, "no data lines (expected one line per 3-hour interval)"
     )
     dates = _days_of(table, source, line_numbers)

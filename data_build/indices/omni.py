@@ -19,12 +19,12 @@ from data_build.indices.common import (
     PathLike,
     _check_range,
     _check_unique,
-    _data_lines,
     _dates,
     _kp_from_codes,
     _numbers,
     _read_text,
     _series,
+    _token_table,
 )
 
 __all__ = ["OMNI2_DST_FILL", "OMNI2_KP_FILL", "OMNI2_WORDS", "parse_omni2", "read_omni2"]
@@ -41,18 +41,7 @@ _DST_WORD = 41
 
 def _hourly(text: str, source: PathLike) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Hour start times, Kp codes, Dst values and line numbers of the OMNI2 records."""
-    lines, line_numbers = _data_lines(text, source, "no OMNI2 records")
-    tokens = [ln.split() for ln in lines]
-    counts = np.fromiter((len(t) for t in tokens), dtype=np.int64, count=len(tokens))
-    bad = np.flatnonzero(counts != OMNI2_WORDS)
-    if bad.size:
-        i = bad[0]
-        raise IndexFileError(
-            source,
-            int(line_numbers[i]),
-            f"OMNI2 record must have {OMNI2_WORDS} words, found {counts[i]}",
-        )
-    table = np.array(tokens, dtype=str).reshape(len(tokens), OMNI2_WORDS)
+    table, line_numbers = _token_table(text, source, OMNI2_WORDS, "no OMNI2 records")
     year = _numbers(table[:, 0], int, "year", source, line_numbers)
     doy = _numbers(table[:, 1], int, "day of year", source, line_numbers)
     hour = _numbers(table[:, 2], int, "hour", source, line_numbers)
