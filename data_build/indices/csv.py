@@ -11,6 +11,8 @@ from data_build.indices.common import (
     PathLike,
     _check_range,
     _check_unique,
+    _data_lines,
+    _kp_thirds,
     _numbers,
     _read_text,
     _series,
@@ -37,28 +39,25 @@ def parse_csv_index(text: str, name: str, source: PathLike = "<text>") -> pd.Ser
     Returns
     -------
     pandas.Series
-        Values (Kp dimensionless, Dst nT) named ``name``, sorted by time (naive UTC).
+        Values (Kp dimensionless, Dst nT) named ``name``, sorted by time (naive UTC).  Kp is
+        returned as GFZ's three-decimal thirds (7.7, 23/3 and 7.667 all give 7.667).
 
     Raises
     ------
     IndexFileError
         Missing header, wrong field count, unparsable time or value, duplicate time,
-        value outside the plausible range, or no rows.
+        value outside the plausible range, a Kp that is not a third, or no rows.
     """
-    lines = text.splitlines()
-    keep = [i for i, ln in enumerate(lines) if ln.strip() and not ln.lstrip().startswith("#")]
-    if not keep:
-        raise IndexFileError(source, None, "empty CSV (expected a header 'time,value')")
-    header = [h.strip().lower() for h in lines[keep[0]].split(",")]
+    rows, numbers = _data_lines(text, source, "empty CSV (expected a header 'time,value')")
+    header = [h.strip().lower() for h in rows[0].split(",")]
     if header != ["time", "value"]:
         raise IndexFileError(
-            source, keep[0] + 1, f"header must be 'time,value', found {lines[keep[0]]!r}"
+            source, int(numbers[0]), f"header must be 'time,value', found {rows[0]!r}"
         )
-    keep = keep[1:]
-    if not keep:
+    rows, line_numbers = rows[1:], numbers[1:]
+    if not rows:
         raise IndexFileError(source, None, "CSV has a header but no rows")
-    line_numbers = np.asarray(keep) + 1
-    fields = [lines[i].split(",") for i in keep]
+    fields = [row.split(",") for row in rows]
     counts = np.fromiter((len(f) for f in fields), dtype=np.int64, count=len(fields))
     bad = np.flatnonzero(counts != 2)
     if bad.size:
@@ -66,7 +65,7 @@ def parse_csv_index(text: str, name: str, source: PathLike = "<text>") -> pd.Ser
         raise IndexFileError(
             source, int(line_numbers[i]), f"expected 2 comma-separated fields, found {counts[i]}"
         )
-    table = np.array(fields).reshape(len(fields), 2)
+    table = np.array(fields, dtype=str).reshape(len(fields), 2)
     time_text = np.char.strip(table[:, 0])
     value_text = np.char.strip(table[:, 1])
     parsed = pd.to_datetime(
@@ -83,6 +82,8 @@ def parse_csv_index(text: str, name: str, source: PathLike = "<text>") -> pd.Ser
     values = _numbers(value_text, float, "value", source, line_numbers)
     _check_unique(times, source, line_numbers)
     _check_range(values, name, source, line_numbers)
+    if name == "Kp":
+        values = _kp_thirds(values, source, line_numbers)
     return _series(times, values, name).sort_index()
 
 

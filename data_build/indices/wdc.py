@@ -14,14 +14,15 @@ import pandas as pd
 
 from data_build.indices.common import (
     _HOUR,
-    _NS,
-    IndexDownloadError,
     IndexFileError,
     PathLike,
+    _as_bytes,
     _check_range,
     _check_unique,
+    _data_lines,
+    _dates,
     _download_years,
-    _fetch,
+    _fetch_checked,
     _read_text,
     _series,
 )
@@ -83,10 +84,12 @@ def _fixed_width_ints(block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def parse_wdc_dst(text: str, source: PathLike = "<text>") -> pd.Series:
     """Parse WDC exchange-format Dst records into an hourly series.
 
-    Record layout (1-based columns, 120 characters): 1-3 ``DST``, 4-5 year (2 digits),
-    6-7 month, 8 ``*``, 9-10 day, 13 ``X``, 14 version, 15-16 century, 17-20 base value
-    (units of 100 nT), 21-116 twenty-four I4 hourly values (nT relative to the base; first =
-    00-01 UT; 9999 = missing), 117-120 daily mean.
+    Kyoto's record layout (1-based columns, 120 characters): 1-3 ``DST``, 4-5 year (2
+    digits), 6-7 month, 8 ``*``, 9-10 day, 11-12 blank or ``RR`` (quick-look), 13 ``X``, 14
+    version (0 quick-look, 1 provisional, 2 final, 3+ corrected, or blank), 15-16 century
+    (blank = 19), 17-20 base value (units of 100 nT), 21-116 twenty-four I4 hourly values (nT
+    relative to the base; first = 00-01 UT; 9999 = missing), 117-120 daily mean.  Final,
+    provisional and quick-look files are read alike.
 
     Parameters
     ----------
@@ -107,12 +110,7 @@ def parse_wdc_dst(text: str, source: PathLike = "<text>") -> pd.Series:
         Record not 120 characters, missing ``DST``/``*``/``X`` markers, non-numeric field,
         invalid date, duplicate day, or no records.
     """
-    lines = text.splitlines()
-    keep = [i for i, ln in enumerate(lines) if ln.strip()]
-    if not keep:
-        raise IndexFileError(source, None, "no Dst records")
-    line_numbers = np.asarray(keep) + 1
-    records = [lines[i] for i in keep]
+    records, line_numbers = _data_lines(text, source, "no Dst records")
     lengths = np.fromiter((len(r) for r in records), dtype=np.int64, count=len(records))
     bad = np.flatnonzero(lengths != WDC_RECORD_LENGTH)
     if bad.size:
@@ -122,8 +120,7 @@ def parse_wdc_dst(text: str, source: PathLike = "<text>") -> pd.Series:
             int(line_numbers[i]),
             f"WDC record must be {WDC_RECORD_LENGTH} characters, found {lengths[i]}",
         )
-    raw = np.frombuffer("".join(records).encode("latin-1"), dtype=np.uint8)
-    chars = raw.reshape(len(records), WDC_RECORD_LENGTH)
+    chars = _as_bytes(records)
 
     def fail_first(mask: np.ndarray, reason: str) -> None:
         rows = np.flatnonzero(mask)
@@ -145,6 +142,9 @@ def parse_wdc_dst(text: str, source: PathLike = "<text>") -> pd.Series:
     yy = field(4, 5, "year")
     month = field(6, 7, "month")
     day = field(9, 10, "day")
+    # columns 15-16 may be blank for 19xx (Kyoto's description)
+    blank_century = np.all(chars[:, 14:16] == ord(" "), axis=1)
+    chars[blank_century, 14:16] = np.frombuffer(b"19", dtype=np.uint8)
     century = field(15, 16, "century")
     base = field(17, 20, "base value")
     hourly, ok = _fixed_width_ints(chars[:, 20:116].reshape(len(records), 24, 4))
@@ -158,15 +158,7 @@ def parse_wdc_dst(text: str, source: PathLike = "<text>") -> pd.Series:
             "is not an integer",
         )
     year = century * 100 + yy
-    dates = pd.to_datetime(
-        pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce"
-    ).to_numpy(dtype=_NS)
-    bad = np.flatnonzero(np.isnat(dates))
-    if bad.size:
-        i = bad[0]
-        raise IndexFileError(
-            source, int(line_numbers[i]), f"invalid date {year[i]}-{month[i]:02d}-{day[i]:02d}"
-        )
+    dates = _dates(year, month, day, source, line_numbers)
     _check_unique(dates, source, line_numbers)
     values = np.where(hourly == WDC_MISSING, np.nan, base[:, None] * 100.0 + hourly)
     row_lines = np.repeat(line_numbers, 24)
@@ -232,11 +224,7 @@ def download_dst(
         chunks = []
         for month in range(1, 13):
             url = url_template.format(year=year, month=month, yy=year % 100)
-            text = _fetch(url, timeout).decode("latin-1")
-            try:
-                parse_wdc_dst(text, source=url)
-            except IndexFileError as exc:
-                raise IndexDownloadError(f"downloaded file is not WDC Dst: {exc}") from None
+            text = _fetch_checked(url, timeout, parse_wdc_dst, "WDC Dst").decode("latin-1")
             chunks.append("\n".join(ln for ln in text.splitlines() if ln.strip()) + "\n")
         return "".join(chunks).encode("latin-1")
 

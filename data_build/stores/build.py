@@ -353,6 +353,7 @@ def build_stores(
             "awa_build_time": json.dumps(dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")),
             "awa_sources": json.dumps(sources),
             "awa_index_sources": json.dumps(index_sources or {}),
+            "awa_time_zone": json.dumps("UTC, stored naive (no time zone): query with naive times"),
             "awa_verify_summary": json.dumps(verify_summary),
             "awa_bad_periods": json.dumps(
                 [
