@@ -102,10 +102,16 @@ class MeOptions:
     mass_range: tuple[float, float] | None = None
     boxes: tuple[int, ...] = ALL_BOXES
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "boxes", tuple(sorted(set(self.boxes))))
+
 
 @dataclass(frozen=True)
 class ViewOptions:
-    """How the selection is drawn (axis ranges, bins, scales, panels)."""
+    """How the selection is drawn (axis ranges, bins, scales, panels).
+
+    Panels keep their order; a panel named twice is kept once (the first time).
+    """
 
     et_bin: int = 8
     et_x: tuple[float, float] = (0.0, 1023.0)
@@ -127,6 +133,9 @@ class ViewOptions:
     image_format: str = "png"
     tab: str = "explore"
     me: MeOptions = field(default_factory=MeOptions)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "panels", tuple(dict.fromkeys(self.panels)))
 
 
 @dataclass(frozen=True)
