@@ -111,9 +111,14 @@ def parse_kp_range(text: str, name: str = "kp") -> tuple[float, float]:
     t = check_text(text, name)
     try:
         return (parse_kp(t, name), math.inf)
+    except FilterError as exc:
+        one_value_error = exc
+    try:
+        low, high = split_range(t, name, KP_FORMS)
     except FilterError:
-        pass
-    low, high = split_range(t, name, KP_FORMS)
+        if re.fullmatch(r"\s*[^,;:\s<>=≤≥]+\s*", t):  # one value, and not a Kp value
+            raise one_value_error from None
+        raise
     a = -math.inf if low is None else parse_kp(low, name)
     b = math.inf if high is None else parse_kp(high, name)
     if a > b:

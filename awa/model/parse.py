@@ -214,7 +214,7 @@ def _hhmm(text: str, accepted: str) -> float:
     h, mi = int(m.group(1)), int(m.group(2))
     if mi > 59 or h > 24 or (h == 24 and mi != 0):
         raise FilterError("mlt", f"{h:02d}{mi:02d} is not a clock time; accepted: {accepted}")
-    return h + mi / 60.0
+    return (h * 60 + mi) / 60.0  # minutes / 60: the value format_mlt writes back exactly
 
 
 def parse_mlt(text: str) -> tuple[float, float]:
