@@ -158,7 +158,7 @@ def parse_range(
         When the text is not a range, a number is out of bounds, or (``ordered``) a > b.
     """
     accepted = f"{RANGE_FORMS}, between {format_exact(lo)} and {format_exact(hi)}"
-    a_text, b_text = split_range(text or "", name)
+    a_text, b_text = split_range(check_text(text, name), name)
     out = []
     for part, open_value in ((a_text, -math.inf), (b_text, math.inf)):
         if part is None:
@@ -289,6 +289,7 @@ def parse_int_set(text: str | Iterable[Any], name: str, allowed: Iterable[int]) 
 
 def parse_float(text: str, name: str, lo: float, hi: float) -> float:
     """Parse one decimal number within ``[lo, hi]`` (exponents accepted, NaN and inf not)."""
+    check_text(text, name)
     try:
         value = parse_number(text, name)
     except FilterError:
@@ -303,8 +304,9 @@ def parse_float(text: str, name: str, lo: float, hi: float) -> float:
 
 def parse_int(text: str, name: str, lo: int, hi: int) -> int:
     """Parse one whole number within ``[lo, hi]``."""
+    checked = check_text(text, name)
     try:
-        value = int(check_text(text, name).strip())
+        value = int(checked.strip())
     except ValueError:
         raise FilterError(name, f"{text!r} is not a whole number from {lo} to {hi}") from None
     if not lo <= value <= hi:

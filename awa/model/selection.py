@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from awa.chem.schema import PHA_PRIORITIES, TOF_ARTEFACT
 from awa.model.kp import describe_kp, snap_kp
-from awa.model.parse import FilterError, describe_range, format_exact, format_mlt, parse_float
+from awa.model.parse import (
+    FilterError,
+    check_text,
+    describe_range,
+    format_exact,
+    format_mlt,
+    parse_float,
+)
 from awa.model.time import TimeRange, merge_time_ranges
 
 RATE_NAMES = ("FSR", "DCR", "TCR", "SSD")
@@ -45,7 +52,7 @@ class SweepLimit:
 
 def parse_sweep(text: str) -> SweepLimit | None:
     """Parse ``RATE,LIMIT,STEP`` (e.g. ``DCR,5000,12``); empty text means no sweep filter."""
-    t = (text or "").strip()
+    t = check_text(text, "sweep").strip()
     if not t:
         return None
     parts = [p.strip() for p in re.split(r"[,;\s]+", t) if p.strip()]

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from awa.chem.schema import N_ME_BOXES
-from awa.model.parse import FilterError
+from awa.model.parse import FilterError, check_text
 from awa.model.selection import Selection
 
 ET_UNITS = ("channel", "physical")
@@ -50,7 +50,7 @@ def parse_boxes(text: str | None, name: str = "boxes") -> tuple[int, ...]:
     FilterError
         A number outside the grid or a malformed item (the message says what is accepted).
     """
-    t = (text or "").strip().lower()
+    t = check_text(text, name).strip().lower()
     if t in ("", "all"):
         return ALL_BOXES
     out: set[int] = set()
