@@ -9,6 +9,8 @@ Modules
 -------
 parse
     :class:`FilterError` and the generic parsers (ranges, MLT, sets, numbers, switches).
+kp
+    Kp bounds in every spelling (``7.667``, ``23/3``, ``8-``), snapped to the stored thirds.
 time
     :class:`TimeRange` and the time grammar (ISO and day-of-year ranges).
 selection
@@ -20,17 +22,33 @@ url
 """
 
 from awa.chem.schema import DPU_MODES, PHA_PRIORITIES, TAC_SLOPES
+from awa.model.kp import (
+    KP_FORMS,
+    KP_THIRDS,
+    describe_kp,
+    format_kp,
+    parse_kp,
+    parse_kp_range,
+    snap_kp,
+)
 from awa.model.parse import (
+    MAX_TEXT,
+    RANGE_FORMS,
     FilterError,
+    check_text,
+    describe_range,
     format_exact,
     format_mlt,
+    format_range,
     parse_bool,
     parse_float,
     parse_int,
     parse_int_set,
     parse_mlt,
+    parse_number,
     parse_range,
     parse_window,
+    split_range,
 )
 from awa.model.selection import (
     PAPS_LEVELS,
@@ -42,6 +60,7 @@ from awa.model.selection import (
     parse_sweep,
 )
 from awa.model.time import (
+    MAX_TIME_TEXT,
     TIME_FORMS,
     TimeRange,
     format_time,
@@ -84,6 +103,10 @@ __all__ = [
     "DPU_MODES",
     "ET_UNITS",
     "IMAGE_FORMATS",
+    "KP_FORMS",
+    "KP_THIRDS",
+    "MAX_TEXT",
+    "MAX_TIME_TEXT",
     "ME_AXIS_LIMITS",
     "ME_COLOUR_MAX",
     "PAPS_LEVELS",
@@ -92,6 +115,7 @@ __all__ = [
     "PHA_PRIORITIES",
     "PHA_RANGES",
     "PLOT_MODES",
+    "RANGE_FORMS",
     "RATE_NAMES",
     "SCATTER_COLORS",
     "SSD_IDS",
@@ -108,9 +132,14 @@ __all__ = [
     "TimeRange",
     "ViewOptions",
     "all_params",
+    "check_text",
+    "describe_kp",
+    "describe_range",
     "format_boxes",
     "format_exact",
+    "format_kp",
     "format_mlt",
+    "format_range",
     "format_time",
     "format_time_range",
     "format_time_ranges",
@@ -120,7 +149,10 @@ __all__ = [
     "parse_float",
     "parse_int",
     "parse_int_set",
+    "parse_kp",
+    "parse_kp_range",
     "parse_mlt",
+    "parse_number",
     "parse_params",
     "parse_query",
     "parse_range",
@@ -128,6 +160,8 @@ __all__ = [
     "parse_time_range",
     "parse_time_ranges",
     "parse_window",
+    "snap_kp",
+    "split_range",
     "to_params",
     "to_query",
     "with_times",

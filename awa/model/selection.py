@@ -6,8 +6,16 @@ import re
 from dataclasses import dataclass
 
 from awa.chem.schema import PHA_PRIORITIES, TOF_ARTEFACT
-from awa.model.parse import FilterError, _fmt_num, format_mlt, parse_float
-from awa.model.time import TimeRange
+from awa.model.kp import describe_kp, snap_kp
+from awa.model.parse import (
+    FilterError,
+    check_text,
+    describe_range,
+    format_exact,
+    format_mlt,
+    parse_float,
+)
+from awa.model.time import TimeRange, merge_time_ranges
 
 RATE_NAMES = ("FSR", "DCR", "TCR", "SSD")
 SSD_IDS = (0, 1, 2, 3, 4, 5)
@@ -44,14 +52,15 @@ class SweepLimit:
 
 def parse_sweep(text: str) -> SweepLimit | None:
     """Parse ``RATE,LIMIT,STEP`` (e.g. ``DCR,5000,12``); empty text means no sweep filter."""
-    t = (text or "").strip()
+    t = check_text(text, "sweep").strip()
     if not t:
         return None
     parts = [p.strip() for p in re.split(r"[,;\s]+", t) if p.strip()]
-    accepted = "'RATE,LIMIT,STEP' with RATE one of FSR, DCR, TCR, SSD, e.g. DCR,5000,12"
+    accepted = "'RATE,LIMIT,STEP' with RATE one of FSR, DCR, TCR, SSD (or MSS), e.g. DCR,5000,12"
     if len(parts) != 3:
         raise FilterError("sweep", f"{text!r} is not a sweep filter; accepted: {accepted}")
     rate = parts[0].upper()
+    rate = "SSD" if rate == "MSS" else rate  # the team's name of the SSD rate
     limit = parse_float(parts[1], "sweep", 0, 1e12)
     step = parse_float(parts[2], "sweep", 0, 63)
     if step != int(step):
@@ -63,8 +72,13 @@ def parse_sweep(text: str) -> SweepLimit | None:
 class Selection:
     """Which PHA events are selected (hashable: query results are memoized on it).
 
-    Ranges are inclusive ``(low, high)``; ``None`` means no restriction.  MLT is in hours and
-    wraps through midnight when low > high.  Sets are sorted tuples of codes (schema.py).
+    Ranges are inclusive ``(low, high)``; ``None`` means no restriction and an infinite side
+    (one-sided forms such as ``L >= 3``) no cut on that side.  MLT is in hours and wraps
+    through midnight when low > high.  Sets are sorted tuples of codes (schema.py).
+
+    The constructor makes every value canonical, so that equal selections compare (and hash)
+    equal and the URL carries them exactly: time ranges sorted and merged, sets sorted and
+    distinct, Kp bounds snapped to the stored thirds (:func:`awa.model.kp.snap_kp`).
     """
 
     times: tuple[TimeRange, ...] = ()
@@ -91,6 +105,17 @@ class Selection:
     max_br2: float | None = None
     sweep: SweepLimit | None = None
 
+    def __post_init__(self) -> None:
+        fix = object.__setattr__  # frozen: set the canonical values once, here
+        fix(self, "times", merge_time_ranges(self.times))
+        for name in ("ssd_ids", "pha_ranges", "paps_levels", "dpu_modes", "tac_slopes",
+                     "pha_priorities"):  # fmt: skip
+            value = getattr(self, name)
+            if value is not None:
+                fix(self, name, tuple(sorted(set(value))))
+        if self.kp_range is not None:
+            fix(self, "kp_range", (snap_kp(self.kp_range[0]), snap_kp(self.kp_range[1])))
+
     @property
     def needs_rates(self) -> bool:
         """True when any filter needs per-spin values from the rates store."""
@@ -110,15 +135,15 @@ class Selection:
         """A one-line caption of the active filters (time ranges excluded)."""
         parts: list[str] = []
         if self.l_range:
-            parts.append(f"L {_fmt_num(self.l_range[0])}-{_fmt_num(self.l_range[1])}")
+            parts.append(f"L {describe_range(self.l_range)}")
         if self.vstep_range:
-            parts.append(f"E/Q step {self.vstep_range[0]:g}-{self.vstep_range[1]:g}")
+            parts.append(f"E/Q step {describe_range(self.vstep_range)}")
         if self.mlt_range:
             parts.append(f"MLT {format_mlt(self.mlt_range)}")
         if self.dst_range:
-            parts.append(f"Dst {self.dst_range[0]:g}..{self.dst_range[1]:g} nT")
+            parts.append(f"Dst {describe_range(self.dst_range, 'nT')}")
         if self.kp_range:
-            parts.append(f"Kp {self.kp_range[0]:g}-{self.kp_range[1]:g}")
+            parts.append(describe_kp(self.kp_range))
         for label, value in (
             ("SSD", self.ssd_ids),
             ("Range", self.pha_ranges),
@@ -152,8 +177,8 @@ class Selection:
             parts.append("Rn<=BRn")
         for n, v in enumerate((self.max_br0, self.max_br1, self.max_br2)):
             if v is not None:
-                parts.append(f"BR{n}<={v:g}")
+                parts.append(f"BR{n}<={format_exact(v)}")
         if self.sweep:
             s = self.sweep
-            parts.append(f"drop sweeps with {s.rate}>{s.limit:g} at step {s.step}")
+            parts.append(f"drop sweeps with {s.rate}>{format_exact(s.limit)} at step {s.step}")
         return "; ".join(parts)

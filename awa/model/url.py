@@ -7,6 +7,7 @@ the values that differ from the defaults.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -14,12 +15,14 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qsl, quote
 
 from awa.chem.schema import DPU_MODES, PHA_PRIORITIES, TAC_SLOPES, TOF_ARTEFACT
+from awa.model.kp import parse_kp_range
 from awa.model.parse import (
+    MAX_TEXT,
     FilterError,
-    _fmt_num,
-    _fmt_pair,
+    check_text,
     format_exact,
     format_mlt,
+    format_range,
     parse_bool,
     parse_float,
     parse_int,
@@ -29,7 +32,13 @@ from awa.model.parse import (
     parse_window,
 )
 from awa.model.selection import PAPS_LEVELS, PHA_RANGES, SSD_IDS, Selection, parse_sweep
-from awa.model.time import TimeRange, format_time_ranges, merge_time_ranges, parse_time_ranges
+from awa.model.time import (
+    MAX_TIME_TEXT,
+    TimeRange,
+    format_time_ranges,
+    merge_time_ranges,
+    parse_time_ranges,
+)
 from awa.model.view import (
     ET_UNITS,
     IMAGE_FORMATS,
@@ -51,6 +60,13 @@ T = TypeVar("T")
 def _fmt_window(v: tuple[float, float] | None) -> str:
     return "all" if v is None else f"{format_exact(v[0])},{format_exact(v[1])}"
 
+
+def _fmt_boxes(v: tuple[int, ...]) -> str:
+    return "none" if not v else format_boxes(v)
+
+
+def _parse_boxes(text: str) -> tuple[int, ...]:
+    return () if str(text).strip().lower() == "none" else parse_boxes(text)
 
 
 def _opt(parse: Callable[[str], T]) -> Callable[[str], T | None]:
@@ -77,11 +93,11 @@ def _fmt_set(v: tuple[int, ...] | None) -> str:
 
 
 def _fmt_opt_pair(v: tuple[float, float] | None) -> str:
-    return "all" if v is None else _fmt_pair(v)
+    return "all" if v is None else format_range(v)
 
 
 def _fmt_opt_num(v: float | None) -> str:
-    return "none" if v is None else _fmt_num(v)
+    return "none" if v is None else format_exact(v)
 
 
 def _fmt_bool(v: bool) -> str:
@@ -97,6 +113,14 @@ def _choice(name: str, options: tuple[str, ...]) -> Callable[[str], str]:
         raise FilterError(name, f"{text!r} is not one of {', '.join(options)}")
 
     return inner
+
+
+def _closed(text: str, name: str, lo: float, hi: float) -> tuple[float, float]:
+    """A range with both bounds given (axis ranges: no open side)."""
+    a, b = parse_range(text, name, lo, hi)
+    if math.isinf(a) or math.isinf(b):
+        raise FilterError(name, f"{text!r}: an axis range needs both ends, 'low,high'")
+    return (a, b)
 
 
 def _panels(text: str) -> tuple[str, ...]:
@@ -137,7 +161,7 @@ PARAMS: tuple[Param, ...] = (
     Param("dst", "selection", "dst_range",
           _opt(lambda s: parse_range(s, "dst", -2000, 500)), _fmt_opt_pair, "Dst, nT"),
     Param("kp", "selection", "kp_range",
-          _opt(lambda s: parse_range(s, "kp", 0, 9)), _fmt_opt_pair, "Kp"),
+          _opt(parse_kp_range), _fmt_opt_pair, "Kp"),
     Param("ssd", "selection", "ssd_ids", _opt_set("ssd", SSD_IDS), _fmt_set, "SSD ids"),
     Param("rng", "selection", "pha_ranges", _opt_set("rng", PHA_RANGES), _fmt_set, "PHA ranges"),
     Param("paps", "selection", "paps_levels", _opt_set("paps", PAPS_LEVELS), _fmt_set,
@@ -168,28 +192,28 @@ PARAMS: tuple[Param, ...] = (
     Param("br2max", "selection", "max_br2", _opt(lambda s: parse_float(s, "br2max", 0, 1e12)),
           _fmt_opt_num, "max BR2"),
     Param("sweep", "selection", "sweep", parse_sweep,
-          lambda v: "" if v is None else f"{v.rate},{_fmt_num(v.limit)},{v.step}",
+          lambda v: "" if v is None else f"{v.rate},{format_exact(v.limit)},{v.step}",
           "sweep rate filter"),
     Param("etbin", "view", "et_bin",
           lambda s: parse_int(s, "etbin", 1, 256), str,
           "E-T bin width, channels"),
-    Param("etx", "view", "et_x", lambda s: parse_range(s, "etx", 0, 1023), _fmt_pair,
+    Param("etx", "view", "et_x", lambda s: _closed(s, "etx", 0, 1023), format_range,
           "E-T TOF axis range, channels"),
-    Param("ety", "view", "et_y", lambda s: parse_range(s, "ety", 0, 1023), _fmt_pair,
+    Param("ety", "view", "et_y", lambda s: _closed(s, "ety", 0, 1023), format_range,
           "E-T energy axis range, channels"),
     Param("units", "view", "et_units", _choice("units", ET_UNITS), str, "E-T units"),
     Param("etmode", "view", "et_mode", _choice("etmode", PLOT_MODES), str, "E-T view"),
-    Param("z", "view", "z_range", _opt(lambda s: parse_range(s, "z", 0, 1e12)),
+    Param("z", "view", "z_range", _opt(lambda s: _closed(s, "z", 0, 1e12)),
           _fmt_opt_pair, "colour range, counts"),
     Param("color", "view", "scatter_color", _choice("color", SCATTER_COLORS), str,
           "scatter colour"),
-    Param("mbx", "view", "mmq_binx", lambda s: parse_float(s, "mbx", 0.001, 1.0), _fmt_num,
+    Param("mbx", "view", "mmq_binx", lambda s: parse_float(s, "mbx", 0.001, 1.0), format_exact,
           "M/Q bin width, log10"),
-    Param("mby", "view", "mmq_biny", lambda s: parse_float(s, "mby", 0.001, 1.0), _fmt_num,
+    Param("mby", "view", "mmq_biny", lambda s: parse_float(s, "mby", 0.001, 1.0), format_exact,
           "mass bin width, log10"),
-    Param("mx", "view", "mmq_x", lambda s: parse_range(s, "mx", 0.01, 1000), _fmt_pair,
+    Param("mx", "view", "mmq_x", lambda s: _closed(s, "mx", 0.01, 1000), format_range,
           "M/Q axis range, amu/e"),
-    Param("my", "view", "mmq_y", lambda s: parse_range(s, "my", 0.01, 1000), _fmt_pair,
+    Param("my", "view", "mmq_y", lambda s: _closed(s, "my", 0.01, 1000), format_range,
           "mass axis range, amu"),
     Param("norm", "view", "mmq_norm", lambda s: parse_bool(s, "norm"), _fmt_bool,
           "BR/R normalisation"),
@@ -199,7 +223,7 @@ PARAMS: tuple[Param, ...] = (
     Param("panels", "view", "panels", _panels, lambda v: ",".join(v), "timeline panels"),
     Param("log", "view", "log_rates", lambda s: parse_bool(s, "log"), _fmt_bool,
           "log rate axes"),
-    Param("storm", "view", "storm_dst", lambda s: parse_float(s, "storm", -1000, 0), _fmt_num,
+    Param("storm", "view", "storm_dst", lambda s: parse_float(s, "storm", -1000, 0), format_exact,
           "storm Dst threshold, nT"),
     Param("img", "view", "image_format", _choice("img", IMAGE_FORMATS), str, "image format"),
     Param("tab", "view", "tab", _choice("tab", TABS), str, "tab"),
@@ -212,7 +236,7 @@ PARAMS: tuple[Param, ...] = (
     Param("mey", "me", "mass_range",
           lambda s: parse_window(s, "mey", *ME_AXIS_LIMITS), _fmt_window,
           "ME mass window, amu"),
-    Param("boxes", "me", "boxes", parse_boxes, format_boxes, "ME timeline boxes"),
+    Param("boxes", "me", "boxes", _parse_boxes, _fmt_boxes, "ME timeline boxes"),
 )  # fmt: skip
 PARAM_BY_KEY = {p.key: p for p in PARAMS}
 
@@ -259,7 +283,8 @@ def parse_params(values: Mapping[str, Any], strict: bool = True) -> tuple[AppSta
             continue
         text = ",".join(str(x) for x in raw) if isinstance(raw, list | tuple) else str(raw)
         try:
-            value = param.parse(text)
+            limit = MAX_TIME_TEXT if param.key == "t" else MAX_TEXT
+            value = param.parse(check_text(text, key, limit))
         except FilterError as exc:
             if strict:
                 raise

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from awa.chem.schema import N_ME_BOXES
-from awa.model.parse import FilterError
+from awa.model.parse import FilterError, check_text
 from awa.model.selection import Selection
 
 ET_UNITS = ("channel", "physical")
@@ -50,7 +50,7 @@ def parse_boxes(text: str | None, name: str = "boxes") -> tuple[int, ...]:
     FilterError
         A number outside the grid or a malformed item (the message says what is accepted).
     """
-    t = (text or "").strip().lower()
+    t = check_text(text, name).strip().lower()
     if t in ("", "all"):
         return ALL_BOXES
     out: set[int] = set()
@@ -102,10 +102,16 @@ class MeOptions:
     mass_range: tuple[float, float] | None = None
     boxes: tuple[int, ...] = ALL_BOXES
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "boxes", tuple(sorted(set(self.boxes))))
+
 
 @dataclass(frozen=True)
 class ViewOptions:
-    """How the selection is drawn (axis ranges, bins, scales, panels)."""
+    """How the selection is drawn (axis ranges, bins, scales, panels).
+
+    Panels keep their order; a panel named twice is kept once (the first time).
+    """
 
     et_bin: int = 8
     et_x: tuple[float, float] = (0.0, 1023.0)
@@ -127,6 +133,9 @@ class ViewOptions:
     image_format: str = "png"
     tab: str = "explore"
     me: MeOptions = field(default_factory=MeOptions)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "panels", tuple(dict.fromkeys(self.panels)))
 
 
 @dataclass(frozen=True)
