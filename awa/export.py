@@ -31,7 +31,7 @@ import pandas as pd
 
 from awa import query
 from awa.chem import me_boxes, schema
-from awa.model import AppState, format_boxes, format_time_ranges, to_query
+from awa.model import AppState, describe_range, format_boxes, format_time_ranges, to_query
 from awa.query.results import Hist2D, MeSeries, MeTotals
 
 FloatArray = npt.NDArray[np.float64]
@@ -341,7 +341,7 @@ def me_csv(totals: MeTotals, state: AppState, title: str) -> str:
     """CSV text of the ME box totals: ``#`` header lines, then one row per box (0-490)."""
     out = io.StringIO()
     sel = state.selection
-    l_text = f"L {sel.l_range[0]:g}-{sel.l_range[1]:g}" if sel.l_range else "all L"
+    l_text = f"L {describe_range(sel.l_range)}" if sel.l_range else "all L"
     out.write(f"# PLOTTITLE: {title}\n# Filters: {l_text}; science cycles (CSHK 0)\n")
     out.write(f"# Query: {to_query(state)}\n# KIND: me\n# CYCLES: {totals.n_cycles}\n")
     out.write("# Units: M/Q in amu/e, mass in amu, counts summed over the cycles; NQ = x - 1, ")

@@ -25,6 +25,7 @@ from awa.model import (
     AppState,
     FilterError,
     TimeRange,
+    describe_range,
     format_boxes,
     format_time_range,
     parse_float,
@@ -331,7 +332,7 @@ def me_view(settings: Settings, state: AppState) -> View:
         return _failure(exc, title)
     n = int(totals.counts[: schema.N_ME_BOXES].sum())
     head = f"{title}: {n:,} counts in {totals.n_cycles:,} cycles"
-    l_text = f"L {sel.l_range[0]:g}-{sel.l_range[1]:g}" if sel.l_range is not None else "all L"
+    l_text = f"L {describe_range(sel.l_range)}" if sel.l_range is not None else "all L"
     cap = (
         f"Matrix elements ME0-ME490 summed over {totals.n_cycles:,} science cycles: {n:,} "
         f"counts. Time: {span_text(sel.times)}. Filters: {l_text} (the other event filters "

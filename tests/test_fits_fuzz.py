@@ -113,3 +113,16 @@ def test_changed_shapes(tmp_path: Path, column: str, width: int, rows: int) -> N
     expected = {"VS": 2, "PHA": 430, "DR": 4, "SBR": 96, "ME": 512}.get(column, 1)
     if max(width, 1) != expected:
         assert day is None  # a column with the wrong number of values per row is refused
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("key", _KEYS)
+@pytest.mark.parametrize("value", ["-1", "-2880", str(-(2**40)), "0", str(2**40)])
+def test_header_sizes_that_step_backwards_are_refused(
+    tmp_path: Path, key: bytes, value: str
+) -> None:
+    """Negative or absurd sizes in any card of any HDU: refused (or read), never a hang."""
+    cards = [m.start() for m in re.finditer(re.escape(key.ljust(8)) + b"=", _BASE)]
+    for at in cards:
+        card = (key.ljust(8) + b"= " + value.encode().rjust(20)).ljust(80)[:80]
+        _read(tmp_path / "1986_040.fits", _BASE[:at] + card + _BASE[at + 80 :])
