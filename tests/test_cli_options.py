@@ -295,10 +295,10 @@ def test_build_bad_periods(fits_dir: Path, tmp_path: Path) -> None:
 
     def pha_times(out: Path) -> pd.Series:
         frame = pd.read_hdf(
-            out / schema.PHA_STORE.filename, schema.PHA_STORE.key, columns=["SpinStartTime"]
+            out / schema.PHA_STORE.filename, schema.PHA_STORE.key, columns=["Energy"]
         )
         assert isinstance(frame, pd.DataFrame)
-        return frame["SpinStartTime"]
+        return frame.index.get_level_values("SpinStartTime").to_series(index=range(len(frame)))
 
     before = pha_times(default)
     after = pha_times(custom)
