@@ -152,7 +152,8 @@ def _build_args(fits_dir: Path, out: Path, *extra: str) -> list[str]:
 def test_allow_failures_reaches_the_build(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Field case 04: a file the stores were built from is damaged, then rebuilt with the flag."""
+    """Field case 04-allow-failures-ignored: a file the stores were built from is damaged,
+    then rebuilt with the flag."""
     from data_build import simulate
 
     fits_dir, out = tmp_path / "fits", tmp_path / "stores"

@@ -232,7 +232,8 @@ def test_build_fits_out_and_default_kp(fits_dir: Path, tmp_path: Path) -> None:
 
 
 def test_build_dst_repeated_reads_every_file(fits_dir: Path, tmp_path: Path) -> None:
-    """Field case 05: --dst A --dst B reads both; before, only B (no spin got Dst)."""
+    """Field case 05-dst-flag-repeated-keeps-last: --dst A --dst B reads both; before, only B
+    (no spin got Dst)."""
     a, b = FIXTURES / "dst_fmt_19860208.wdc", FIXTURES / "dst_fmt_19860301.wdc"
     out = tmp_path / "stores"
     assert _build(fits_dir, out, "--no-kp", "--dst", str(a), "--dst", str(b)) == 0

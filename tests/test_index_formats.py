@@ -33,7 +33,7 @@ def _write(tmp_path: Path, name: str, text: str) -> Path:
 
 
 # ---------------------------------------------------------------------------------------
-# Field case 02: one Kp representation whatever the source
+# Field case 02-kp-source-thirds-mismatch: one Kp representation whatever the source
 # ---------------------------------------------------------------------------------------
 
 
@@ -87,7 +87,7 @@ def test_csv_kp_is_snapped_to_gfz_thirds_and_non_thirds_refused(tmp_path: Path) 
 
 
 # ---------------------------------------------------------------------------------------
-# Field case 08: formats recognised by content
+# Field case 08-sniffer-names-wrong-format: formats recognised by content
 # ---------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,5 @@
-"""One observation, counted once; every readable file read (issue 10, field case 03)."""
+"""One observation, counted once; every readable file read (issue 10, field case
+03-same-day-gz-and-plain)."""
 
 from __future__ import annotations
 

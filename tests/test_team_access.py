@@ -20,6 +20,7 @@ import pytest
 from awa import query
 from awa.chem import schema
 from awa.model import TimeRange
+from data_build.stores import store_metadata
 from tests.builtstore import DAY, KP_8PLUS, SimulatedStores
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -227,6 +228,25 @@ def test_spin_start_time_is_naive_utc(sim_store: SimulatedStores) -> None:
     assert times.tz is None
     assert times.min() >= pd.Timestamp(DAY)
     assert len(pha) == int((sim_store.pha["SpinStartTime"] < "1986-02-08 00:10").sum()) > 0
+
+
+def test_where_lists_of_naive_times(sim_store: SimulatedStores) -> None:
+    """Field case 10-pandas-where-tz-list: lists of more than 31 times select every row when
+    given as naive UTC (as the README says), including aware times after tz_convert(None)."""
+    rates = sim_store.rates
+    times = list(rates["SpinStartTime"].iloc[100:132])
+    assert len(times) == 32
+    path = sim_store.folder / schema.RATES_STORE.filename
+    naive = pd.read_hdf(path, schema.RATES_STORE.key, where="SpinStartTime in times")
+    assert isinstance(naive, pd.DataFrame)
+    assert list(naive["SpinStartTime"]) == times
+    aware = pd.DatetimeIndex(times).tz_localize("UTC")
+    times = list(aware.tz_convert(None))
+    converted = pd.read_hdf(path, schema.RATES_STORE.key, where="SpinStartTime in times")
+    assert isinstance(converted, pd.DataFrame)
+    assert len(converted) == 32
+    meta = store_metadata(path, schema.RATES_STORE.key)
+    assert "UTC" in str(meta["time_zone"])
 
 
 if __name__ == "__main__":  # pragma: no cover

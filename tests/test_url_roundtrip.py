@@ -1,4 +1,5 @@
-"""Every value of the view state round-trips exactly through the URL (field case 06)."""
+"""Every value of the view state round-trips exactly through the URL (field case
+06-url-number-format)."""
 
 from __future__ import annotations
 
