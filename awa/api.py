@@ -20,7 +20,7 @@ from flask import (
     stream_with_context,
 )
 
-from awa import coverage, export, query, views
+from awa import coverage, export, pha_grid, query, views
 from awa.model import PARAM_BY_KEY, FilterError, parse_query
 from awa.settings import Settings
 
@@ -102,17 +102,17 @@ def make_blueprint(settings: Settings) -> Blueprint:
             if kind == "et":
                 hist = query.et_histogram(key, sel, view.et_bin, view.et_x, view.et_y,
                                           settings.max_rows, settings.chunk_rows)  # fmt: skip
-                title = f"E-T: TOF vs energy, {hist.n_shown} of {hist.n_selected} events"
+                title = pha_grid.csv_title(view, "E-T: TOF vs energy", hist)
                 text = export.histogram_csv(hist, "et", title, state)
                 return _csv_response(iter([text]), "awa_et.csv")
             if kind == "mmq":
+                bx, by, exact = pha_grid.mmq_bins(view)
                 hist = query.mmq_histogram(
-                    key, sel, view.mmq_binx, view.mmq_biny, view.mmq_x, view.mmq_y,
-                    view.mmq_norm, settings.max_rows, settings.chunk_rows,
+                    key, sel, bx, by, view.mmq_x, view.mmq_y, view.mmq_norm, settings.max_rows,
+                    settings.chunk_rows, exact_range=exact,
                 )  # fmt: skip
-                title = f"M-M/Q, {hist.n_shown} of {hist.n_selected} events"
-                if hist.weighted:
-                    title += " (weighted by BRn/Rn)"
+                what = "M-M/Q" + (" (weighted by BRn/Rn)" if hist.weighted else "")
+                title = pha_grid.csv_title(view, what, hist)
                 text = export.histogram_csv(hist, "mmq", title, state)
                 return _csv_response(iter([text]), "awa_mmq.csv")
             if kind == "events":

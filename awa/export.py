@@ -1,25 +1,27 @@
 """CSV formats of AWA downloads: histograms (write and read back), events, timelines, ME.
 
-Histogram CSV::
+Histogram CSV: the science team's layout (their app reads it, and AWA reads theirs)::
 
-    # PLOTTITLE: E-T: TOF vs energy, 1986-02-08 00:00 to ...
     # Filters: L 2-10; DPU 0,2; ...
-    # Query: ?t=1986-039-0000:1986-040-0000
-    # KIND: et
-    # X: TOF channel
-    # Y: Energy channel
-    # XEDGES: 0,8,16,...
-    # YEDGES: 0,8,16,...
-    y_low\\x_low,0,8,16,...
+    # PLOTTITLE: E-T: TOF vs energy; 1,234 PHAs of 2,345 total
+    # AWA: kind=et | x=TOF channel | y=Energy channel | xedges=0,8,... | yedges=... | query=?t=.
+    ,0,8,16,...
+    1016,0,0,3,...
+    ...
     0,12,0,3,...
 
-The grid has one row per y bin (first column: the bin's lower y edge) and one column per
-x bin (header: lower x edges); the full edges (one more than bins) are in the header lines.
+Three ``#`` lines (filters, title with line breaks as ``<lf>``, then a line their reader
+skips, where AWA keeps the kind and the exact edges), a header row of the lower x edges
+(first cell empty), then one row per y bin from the highest to the lowest (first cell: the
+bin's lower y edge).  The team's files have no ``AWA:`` line: their upper edges follow from
+the equal (E-T) or log-equal (M-M/Q) steps.  AWA's earlier files (``# KIND:``,
+``# XEDGES:``, ``# YEDGES:`` lines, rows from the lowest y) are read too.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,17 +60,21 @@ class HistogramCsv:
     y_edges: npt.NDArray[np.float64]
 
 
+def _edges_text(edges: FloatArray) -> str:
+    return ",".join(f"{e:.10g}" for e in edges)
+
+
 def histogram_csv(hist: Hist2D, kind: str, title: str, state: AppState) -> str:
-    """Write ``hist`` as CSV text (format in the module docstring)."""
+    """Write ``hist`` as CSV text in the science team's layout (module docstring)."""
     xl, yl = HIST_AXES[kind]
     out = io.StringIO()
     filters = state.selection.describe() or "none"
-    out.write(f"# PLOTTITLE: {title}\n# Filters: {filters}\n# Query: {to_query(state)}\n")
-    out.write(f"# KIND: {kind}\n# X: {xl}\n# Y: {yl}\n")
-    out.write("# XEDGES: " + ",".join(f"{e:.10g}" for e in hist.x_edges) + "\n")
-    out.write("# YEDGES: " + ",".join(f"{e:.10g}" for e in hist.y_edges) + "\n")
-    out.write("y_low\\x_low," + ",".join(f"{e:.10g}" for e in hist.x_edges[:-1]) + "\n")
-    for y, row in zip(hist.y_edges[:-1], hist.counts, strict=True):
+    plot_title = title.replace("\r", "").replace("\n", "<lf>")
+    out.write(f"# Filters: {filters}\n# PLOTTITLE: {plot_title}\n")
+    out.write(f"# AWA: kind={kind} | x={xl} | y={yl} | xedges={_edges_text(hist.x_edges)} | "
+              f"yedges={_edges_text(hist.y_edges)} | query={to_query(state)}\n")  # fmt: skip
+    out.write("," + _edges_text(hist.x_edges[:-1]) + "\n")
+    for y, row in zip(hist.y_edges[-2::-1], hist.counts[::-1], strict=True):
         out.write(f"{y:.10g}," + ",".join(f"{c:.10g}" for c in row) + "\n")
     return out.getvalue()
 
@@ -78,52 +84,146 @@ def histogram_csv(hist: Hist2D, kind: str, title: str, state: AppState) -> str:
 MAX_BIN_COUNT = 1e15
 
 
-def parse_histogram_csv(text: str) -> HistogramCsv:
-    """Read and check a histogram CSV written by :func:`histogram_csv`.
+#: What a histogram CSV holds, for messages.
+LAYOUT = (
+    "a histogram CSV has '#' lines ('# Filters:', '# PLOTTITLE:'), a header row of the lower "
+    "x edges, then one row of counts per y bin (first cell: its lower y edge)"
+)
+
+
+def _header_meta(lines: list[str]) -> tuple[dict[str, str], int]:
+    """The ``#`` lines at the top: ``{NAME: value}`` and the index of the first other line.
+
+    ``# NAME: value`` lines give NAME (upper case); the ``# AWA:`` line gives its
+    ``key=value`` fields (upper case keys: KIND, XEDGES, YEDGES, ...).
+    """
+    meta: dict[str, str] = {}
+    for i, line in enumerate(lines):  # the few header lines
+        if not line.startswith("#"):
+            return meta, i
+        name, sep, value = line[1:].partition(":")
+        if not sep:
+            continue
+        if name.strip().upper() == "AWA":
+            for item in value.split(" | "):
+                key, _, val = item.partition("=")
+                meta[key.strip().upper()] = val.strip()
+        else:
+            meta[name.strip().upper()] = value.strip()
+    return meta, len(lines)
+
+
+def _steps(lows: FloatArray, log: bool) -> bool:
+    """True when the lower edges step evenly (in log10 when ``log``), to 5 % of a step."""
+    if log and lows[0] <= 0:
+        return False
+    v = np.log(lows) if log else lows
+    d = np.diff(v)
+    return bool(d.mean() > 0 and np.abs(d - d.mean()).max() <= 0.05 * d.mean())
+
+
+def _top_edge(lows: FloatArray, log: bool) -> FloatArray:
+    """All edges of a grid given by its lower edges: the last bin as wide as the mean step."""
+    if log:
+        ratio = (lows[-1] / lows[0]) ** (1.0 / (len(lows) - 1))
+        return np.append(lows, lows[-1] * ratio)
+    return np.append(lows, lows[-1] + (lows[-1] - lows[0]) / (len(lows) - 1))
+
+
+def _guess_kind(name: str, lows: FloatArray) -> str:
+    """E-T or M-M/Q for a file without a kind: its name (the team's ``..._MMpQ_Hist``), else
+    its x bins (equal in log10: M-M/Q)."""
+    n = name.lower()
+    if any(t in n for t in ("mmpq", "mmq", "m-m", "mpq")):
+        return "mmq"
+    if "et" in re.split(r"[^a-z]+", n):
+        return "et"
+    return "mmq" if len(lows) > 2 and _steps(lows, log=True) and not _steps(lows, False) else "et"
+
+
+def _axis_edges(meta: dict[str, str], key: str, lows: FloatArray, kind: str) -> FloatArray:
+    """The edges of an axis: the header's exact edges, else rebuilt from the lower edges."""
+    if key in meta:
+        return _numbers(meta[key], key)
+    if len(lows) < 2:
+        return lows  # too few bins: check_histogram says so
+    log = kind == "mmq" and not _steps(lows, log=False)
+    if not _steps(lows, log):
+        raise CsvFormatError(
+            f"the {key[0]} bins are not evenly spaced (neither equal nor equal in log10), so "
+            f"their upper edge is unknown"
+        )
+    return _top_edge(lows, log)
+
+
+def parse_histogram_csv(text: str, name: str = "") -> HistogramCsv:
+    """Read and check a histogram CSV: AWA's (module docstring) or the science team's.
 
     Line ends may be LF or CRLF, and blank lines and trailing empty cells (what a
-    spreadsheet adds) are ignored.
+    spreadsheet adds) are ignored.  Rows may run from the lowest y or from the highest.
+
+    Parameters
+    ----------
+    text : str
+        The file's text.
+    name : str
+        The file's name: tells E-T from M-M/Q in a file without a kind (``..._MMpQ_...``).
 
     Raises
     ------
     CsvFormatError
-        When a header line is missing, the grid does not match the edges, or the histogram
+        When the grid is not a table of numbers, does not match the edges, or the histogram
         fails :func:`check_histogram`.
     """
-    meta: dict[str, str] = {}
     lines = [line.rstrip(", \t") for line in text.splitlines()]
     lines = [line for line in lines if line.strip()]
-    body_start = 0
-    for i, line in enumerate(lines):
-        if line.startswith("#"):
-            name, _, value = line[1:].partition(":")
-            meta[name.strip().upper()] = value.strip()
-            body_start = i + 1
-        else:
-            break
-    for need in ("PLOTTITLE", "FILTERS", "XEDGES", "YEDGES"):
-        if need not in meta:
-            raise CsvFormatError(
-                f"header line '# {need}:' is missing; upload a histogram CSV downloaded from AWA"
-            )
-    xe = _numbers(meta["XEDGES"], "XEDGES")
-    ye = _numbers(meta["YEDGES"], "YEDGES")
+    meta, body_start = _header_meta(lines)
+    for key in ("XEDGES", "YEDGES"):  # AWA's exact edges, when given, are read first
+        if key in meta:
+            _numbers(meta[key], key)
+    if body_start >= len(lines):
+        raise CsvFormatError(f"the file has no grid; {LAYOUT}")
+    head = lines[body_start].split(",", 1)
+    try:
+        xlows = np.array([float(v) for v in head[1].split(",")] if len(head) > 1 else [])
+    except ValueError:
+        raise CsvFormatError(
+            f"the header row is not a list of x edges ({lines[body_start][:40]!r}); {LAYOUT}"
+        ) from None
     body = lines[body_start + 1 :]
     try:
         grid = np.loadtxt(io.StringIO("\n".join(body)), delimiter=",", ndmin=2,
                           dtype=np.float64) if body else np.zeros((0, 1))  # fmt: skip
     except ValueError as exc:
         raise CsvFormatError(f"the grid is not a table of numbers: {exc}") from None
-    counts = grid[:, 1:]
+    ylows, counts = grid[:, 0], grid[:, 1:]
+    if len(ylows) > 1 and ylows[0] > ylows[-1]:  # the team's order: highest y first
+        ylows, counts = ylows[::-1], counts[::-1]
+    kind = meta.get("KIND", "").lower() or _guess_kind(name, xlows)
+    xe = _axis_edges(meta, "XEDGES", xlows, kind)
+    ye = _axis_edges(meta, "YEDGES", ylows, kind)
     if counts.shape != (len(ye) - 1, len(xe) - 1):
         raise CsvFormatError(
             f"grid of {counts.shape[0]}x{counts.shape[1]} bins does not match the edges "
             f"({len(ye) - 1}x{len(xe) - 1})"
         )
-    hist = HistogramCsv(meta.get("KIND", "et").lower(), meta["PLOTTITLE"], meta["FILTERS"],
-                        counts, xe, ye)  # fmt: skip
+    title = meta.get("PLOTTITLE", "").replace("<lf>", " ") or "uploaded histogram"
+    hist = HistogramCsv(kind, title, meta.get("FILTERS", "not given"), counts, xe, ye)
     check_histogram(hist)
+    for axis, lows, edges in (("x", xlows, xe), ("y", ylows, ye)):
+        if len(lows) != len(edges) - 1 or not _same_edges(lows, edges[:-1]):
+            raise CsvFormatError(
+                f"the {axis} bins of the grid do not match its {axis.upper()}EDGES"
+            )
     return hist
+
+
+def _same_edges(a: FloatArray, b: FloatArray) -> bool:
+    """Edges equal to 1 % of the narrowest bin (the team's files round them)."""
+    if len(a) != len(b):
+        return False
+    width = float(np.diff(b).min()) if len(b) > 1 else 1.0
+    return bool(np.abs(a - b).max() <= 0.01 * width)
 
 
 def _numbers(text: str, where: str) -> npt.NDArray[np.float64]:
@@ -194,10 +294,7 @@ def sum_histograms(items: list[HistogramCsv]) -> HistogramCsv:
     for h in items[1:]:
         if h.kind != first.kind:
             raise CsvFormatError(f"cannot sum a {h.kind} histogram with a {first.kind} one")
-        if not (np.allclose(h.x_edges, first.x_edges) if len(h.x_edges) == len(first.x_edges)
-                else False) or not (
-                np.allclose(h.y_edges, first.y_edges) if len(h.y_edges) == len(first.y_edges)
-                else False):  # fmt: skip
+        if not (_same_edges(h.x_edges, first.x_edges) and _same_edges(h.y_edges, first.y_edges)):
             raise CsvFormatError(
                 "the histograms have different bins; download them with the "
                 "same bin widths and ranges to sum them"
@@ -258,13 +355,37 @@ def iter_events_csv(
     Store values are written as stored (float32 in its shortest decimal); a mass or M/Q
     that does not exist is an empty cell (:func:`_events_frame`).
     """
-    sel = state.selection
+    sel, view = state.selection, state.view
     yield f"# Filters: {sel.describe() or 'none'}\n# Query: {to_query(state)}\n"
+    ranges = [f"{label} {describe_range(r)} {unit}" for label, unit, r in
+              (("mass", "amu", view.events_mass), ("M/Q", "amu/e", view.events_mpq))
+              if r]  # fmt: skip
+    if ranges:
+        yield f"# Only events with {' and '.join(ranges)} (inclusive)\n"
     yield ",".join(EVENT_COLUMNS) + "\n"
     for ev in query.iter_events(data_dir, sel, with_rates=True, chunk_rows=chunk_rows,
                                 max_rows=max_rows):  # fmt: skip
         frame = _events_frame(ev)
+        frame = frame[events_inside(frame, view.events_mass, view.events_mpq)]
         yield frame.to_csv(index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S")
+
+
+def events_inside(
+    frame: pd.DataFrame,
+    mass: tuple[float, float] | None,
+    mpq: tuple[float, float] | None,
+) -> npt.NDArray[np.bool_]:
+    """Events of ``frame`` (:func:`_events_frame`) inside the mass and M/Q ranges.
+
+    Both ranges are inclusive, as in the science team's app; an event without a mass (or an
+    M/Q) is outside any mass (or M/Q) range.  ``None``: no cut.
+    """
+    keep = np.ones(len(frame), dtype=bool)
+    for column, r in (("mass_amu", mass), ("mpq_amu_per_e", mpq)):
+        if r is not None:
+            v = frame[column].to_numpy(dtype=np.float64)
+            keep &= (v >= r[0]) & (v <= r[1])  # NaN compares False: outside
+    return keep
 
 
 TIMELINE_COLUMNS = (

@@ -7,7 +7,8 @@ wrote, or that CSV saved again by a spreadsheet tool:
   ends, blank lines and trailing empty cells;
 - CSV as UTF-16 with a byte-order mark (Excel's "Unicode text", tab-separated);
 - CSV in a legacy single-byte encoding (Excel's plain "CSV" on Windows: cp1252);
-- an XLSX workbook (read with openpyxl): the first sheet's rows, each cell one CSV field.
+- an XLSX workbook (read with openpyxl): the first sheet's rows, each cell one CSV field
+  (the science team's workbooks: three ``#`` rows in column A, the x edges, the rows).
 
 Whatever the route, the text is read by :func:`awa.export.parse_histogram_csv`, which
 checks the histogram; every failure is a :class:`~awa.export.CsvFormatError` whose
@@ -126,9 +127,10 @@ def xlsx_text(data: bytes) -> str:
     return "\n".join(lines)
 
 
-def read_histogram_upload(data: bytes) -> HistogramCsv:
+def read_histogram_upload(data: bytes, name: str = "") -> HistogramCsv:
     """Read and check an uploaded histogram file (CSV text in any of the encodings of
-    :func:`upload_text`, or XLSX).
+    :func:`upload_text`, or XLSX): AWA's or the science team's layout (``name``, the file's
+    name, tells E-T from M-M/Q in a team file: ``AMPTE_CHEM_MMpQ_Hist.csv``).
 
     Raises
     ------
@@ -136,4 +138,4 @@ def read_histogram_upload(data: bytes) -> HistogramCsv:
         When the file is unreadable or not a valid histogram; the message says why.
     """
     text = xlsx_text(data) if data.startswith(_ZIP_MAGIC) else upload_text(data)
-    return parse_histogram_csv(text)
+    return parse_histogram_csv(text, name)

@@ -25,6 +25,7 @@ from awa.model import (
     AppState,
     FilterError,
     TimeRange,
+    ViewOptions,
     describe_range,
     format_boxes,
     format_time_range,
@@ -33,6 +34,7 @@ from awa.model import (
     to_query,
     with_times,
 )
+from awa.pha_grid import level_note, mmq_bins, mmq_edges, rejection_note
 from awa.settings import Settings
 
 
@@ -79,12 +81,14 @@ def grid_cells(x_edges: np.ndarray, y_edges: np.ndarray) -> int:
     return max(len(x_edges) - 1, 0) * max(len(y_edges) - 1, 0)
 
 
-def _too_fine(title: str, cells: int, advice: str) -> View:
+def _too_fine(title: str, cells: int, advice: str, download: str = "") -> View:
     msg = (
         f"{cells:,} bins are too many to draw (at most {MAX_FIGURE_CELLS:,} keep the figure "
-        f"under 1 MB): {advice}."
+        f"under 1.5 MB): {advice}."
     )
-    return View(message_figure(_wrap(msg), title), msg, "")
+    if download:
+        msg += " The histogram CSV below holds every bin."
+    return View(message_figure(_wrap(msg), title), msg, download)
 
 
 def _no_time(settings: Settings, title: str) -> View:
@@ -183,7 +187,8 @@ def et_view(settings: Settings, state: AppState) -> View:
             query.channel_edges(*view.et_y, view.et_bin),
         )
         if cells > MAX_FIGURE_CELLS:
-            return _too_fine(title, cells, "widen the bin or narrow the TOF/energy ranges")
+            return _too_fine(title, cells, "widen the bin or narrow the TOF/energy ranges",
+                             download_link("et", state))  # fmt: skip
         if empty is not None:
             return empty
         hist = query.et_histogram(
@@ -194,7 +199,8 @@ def et_view(settings: Settings, state: AppState) -> View:
         return _failure(exc, title)
     head = f"{title}: {hist.n_shown:,} of {hist.n_selected:,} events"
     fig = et_figure(hist, view, head)
-    cap = note + caption("E-T", hist.n_shown, hist.n_selected, sel)
+    cap = (note + caption("E-T", hist.n_shown, hist.n_selected, sel)
+           + level_note(hist.counts.size) + rejection_note(sel))  # fmt: skip
     return View(fig, cap, download_link("et", state))
 
 
@@ -237,23 +243,27 @@ def mmq_view(settings: Settings, state: AppState) -> View:
             shown, note = _scatter_or_note(settings, key, state, "mmq", title, "M-M/Q events")
             if shown is not None:
                 return shown
-        cells = grid_cells(
-            query.log_edges(*view.mmq_x, view.mmq_binx), query.log_edges(*view.mmq_y, view.mmq_biny)
-        )
+        cells = grid_cells(*mmq_edges(view))
         if cells > MAX_FIGURE_CELLS:
-            return _too_fine(title, cells, "widen the log10 bins or narrow the M/Q and M ranges")
+            return _too_fine(title, cells, "widen the log10 bins or narrow the M/Q and M ranges",
+                             download_link("mmq", state))  # fmt: skip
         if empty is not None:
             return empty
+        bx, by, exact = mmq_bins(view)
         hist = query.mmq_histogram(
-            key, sel, view.mmq_binx, view.mmq_biny, view.mmq_x, view.mmq_y, view.mmq_norm,
+            key, sel, bx, by, view.mmq_x, view.mmq_y, view.mmq_norm,
             settings.max_rows, settings.chunk_rows, progress=background.day_progress("M-M/Q"),
+            exact_range=exact,
         )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
     weight = " (weighted by BRn/Rn)" if hist.weighted else ""
     head = f"{title}: {hist.n_shown:,} of {hist.n_selected:,} events{weight}"
     fig = mmq_figure(hist, view, head)
-    cap = note + caption("M-M/Q" + weight, hist.n_shown, hist.n_selected, sel)
+    grid = " on the team's grid (edges span the ranges exactly)" if exact else ""
+    axes = "" if view.mmq_log else " Linear axes (the bins stay equal in log10)."
+    cap = (note + caption("M-M/Q" + weight + grid, hist.n_shown, hist.n_selected, sel) + axes
+           + level_note(hist.counts.size) + rejection_note(sel))  # fmt: skip
     return View(fig, cap, download_link("mmq", state))
 
 
@@ -432,7 +442,6 @@ def upload_view(contents: list[str], names: list[str]) -> View:
     """Sum and plot uploaded histogram CSVs (all on one grid)."""
     from awa.figures.et import et_figure
     from awa.figures.mmq import mmq_figure
-    from awa.model import ViewOptions
 
     title = "Uploaded histograms"
     if not contents:
@@ -448,7 +457,7 @@ def upload_view(contents: list[str], names: list[str]) -> View:
         items = []
         for content, name in zip(contents, names or [""] * len(contents), strict=False):
             try:
-                items.append(upload.read_histogram_upload(upload.decode_upload(content)))
+                items.append(upload.read_histogram_upload(upload.decode_upload(content), name))
             except export.CsvFormatError as exc:
                 raise export.CsvFormatError(f"{name}: {exc}") from None
         total = export.sum_histograms(items)

@@ -46,8 +46,11 @@ def test_et_csv_has_headers_and_the_grid(client: Any, sim_store: SimulatedStores
     assert "attachment" in response.headers["Content-Disposition"]
     text = response.get_data(as_text=True)
     lines = text.splitlines()
-    assert lines[0].startswith("# PLOTTITLE: E-T")
-    assert lines[1].startswith("# Filters: L 2-10")
+    # the science team's layout: filters, title, a third '#' line, then the grid
+    assert lines[0].startswith("# Filters: L 2-10")
+    assert lines[1].startswith("# PLOTTITLE: E-T")
+    assert lines[2].startswith("# AWA: kind=et")
+    assert lines[3].startswith(",0,32,64,")
     back = export.parse_histogram_csv(text)
     hist = query.et_histogram(
         query.store_key(sim_store.folder), Selection(times=parse_time_ranges("1986-039-0200:0800")),
@@ -157,7 +160,7 @@ def test_query_results_are_memoized_inside_the_app(
     with app.server.app_context():
         first = q.et_histogram(key, sel, 16)
         second = q.et_histogram(key, sel, 16)
-        q.et_histogram(key, Selection(times=sel.times, triples_only=True), 16)
+        q.et_histogram(key, Selection(times=sel.times, triples_only=False), 16)
     assert len(calls) == 2  # the repeat came from the cache, the new filter did not
     np.testing.assert_array_equal(first.counts, second.counts)
     q.et_histogram(key, sel, 16)  # outside the app: computed directly

@@ -54,7 +54,10 @@ def test_page_load_fills_controls_with_defaults(store_settings: Settings) -> Non
     assert values[Ids.L] == "2,10"
     assert values[Ids.DPU] == [0, 2]
     assert values[Ids.SSD] == [0, 1, 2, 3, 4, 5]
-    assert values[Ids.FLAGS] == ["r1019", "r3", "rssd"]
+    # the science team's defaults: triples only and the three rate relations, PAPS 0-6
+    assert values[Ids.FLAGS] == ["tri", "r1019", "r3", "rssd"]
+    assert values[Ids.RATE_FLAGS] == ["brdcr", "br2tcr", "rnbrn"]
+    assert values[Ids.PAPS] == [0, 1, 2, 3, 4, 5, 6]
     assert values[Ids.MLT] == ""
     assert values[Ids.TL_PANELS] == ["FSR", "DCR", "TCR", "SSD", "L"]
 

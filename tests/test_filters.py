@@ -221,7 +221,13 @@ def test_defaults_match_the_standard_analysis() -> None:
     assert sel.reject_tof1019
     assert sel.reject_range3
     assert sel.reject_ssd_high
-    assert not sel.needs_rates
+    # the science team's defaults (issue 9, point 4)
+    assert sel.triples_only
+    assert sel.paps_levels == (0, 1, 2, 3, 4, 5, 6)
+    assert sel.sum_br_le_dcr
+    assert sel.br2_le_tcr
+    assert sel.rn_le_brn
+    assert sel.needs_rates
     assert hash(sel) == hash(Selection())
 
 
@@ -294,7 +300,8 @@ def test_url_round_trip_property(
 
 
 def test_bin_width_message() -> None:
-    with pytest.raises(FilterError, match="not a whole number from 1 to 256"):
+    # fractional bins are allowed (the science team's 2.5 channels), from 1 channel up
+    with pytest.raises(FilterError, match="not a number between 1 and 256"):
         parse_params({"etbin": ""})
     with pytest.raises(FilterError, match="outside 1..256"):
         parse_params({"etbin": "0"})

@@ -25,7 +25,10 @@ from awa.model import Selection, TimeRange
 from tests.builtstore import SimulatedStores
 
 T0, T1 = datetime(1986, 2, 8, 3), datetime(1986, 2, 8, 11)
-SEL = Selection(times=(TimeRange(T0, T1),))  # L 2-10, DPU 0/2, TAC 0, priority N, rejections
+#: L 2-10, DPU 0/2, TAC 0, priority N and AWA's rejections; not the team's triples-only, PAPS
+#: and rate-relation defaults (the reference reads the PHA store alone, without the rates).
+SEL = Selection(times=(TimeRange(T0, T1),), triples_only=False, paps_levels=None,
+                sum_br_le_dcr=False, br2_le_tcr=False, rn_le_brn=False)  # fmt: skip
 WHERE = (
     f"SpinStartTime >= '{T0:%Y-%m-%d %H:%M}' & SpinStartTime < '{T1:%Y-%m-%d %H:%M}' "
     "& L >= 2 & L <= 10 & DPU_Mode in [0, 2] & TAC_Slope == 0 & PHA_Priority == 78 & SSDID < 4"

@@ -64,8 +64,8 @@ def _events(client: Any, search: str) -> pd.DataFrame:
 def test_events_csv_leaves_a_mass_or_mpq_that_does_not_exist_empty(
     client: Any, sim_store: SimulatedStores
 ) -> None:
-    frame = _events(client, "t=1986-039-0000:0600")
-    sel = Selection(times=parse_time_ranges("1986-039-0000:0600"))
+    frame = _events(client, "t=1986-039-0000:0600&tri=0")  # doubles: events without mass
+    sel = Selection(times=parse_time_ranges("1986-039-0000:0600"), triples_only=False)
     phys = [query.convert(ev) for ev in query.iter_events(sim_store.folder, sel)]
     mass = np.concatenate([p["mass"] for p in phys])
     mpq = np.concatenate([p["mpq"] for p in phys])

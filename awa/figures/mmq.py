@@ -7,7 +7,8 @@ import plotly.graph_objects as go
 
 from awa.chem import physics, schema
 from awa.figures.common import message_figure
-from awa.figures.histogram import add_title, log_heatmap
+from awa.figures.et import plot_title
+from awa.figures.histogram import LEVEL_CELLS, add_title, level_heatmap, log_heatmap
 from awa.model import ViewOptions
 from awa.query.results import Hist2D
 
@@ -16,9 +17,10 @@ MMQ_RICH_HOVER_CELLS = 12_000
 
 
 def species_marks(
-    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float]
+    fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], log: bool = True
 ) -> None:
-    """Draw reference marks (M/Q, M) of ``awa.chem.physics.SPECIES`` inside the axis ranges."""
+    """Draw reference marks (M/Q, M) of ``awa.chem.physics.SPECIES`` inside the axis ranges
+    (on log axes when ``log``, else linear)."""
     xs, ys, names = [], [], []
     for sp in physics.SPECIES:
         if x_range[0] <= sp.mpq <= x_range[1] and y_range[0] <= sp.mass <= y_range[1]:
@@ -35,8 +37,9 @@ def species_marks(
     )  # fmt: skip
     for x, y, name in zip(xs, ys, names, strict=True):
         fig.add_annotation(
-            x=np.log10(x), y=np.log10(y), text=name, showarrow=False, xanchor="left",
-            yanchor="bottom", xshift=7, yshift=5, font={"color": "#b01c1c", "size": 12},
+            x=np.log10(x) if log else x, y=np.log10(y) if log else y, text=name,
+            showarrow=False, xanchor="left", yanchor="bottom", xshift=7, yshift=5,
+            font={"color": "#b01c1c", "size": 12},
             bgcolor="rgba(255,255,255,0.75)", borderpad=1,
         )  # fmt: skip
 
@@ -49,9 +52,10 @@ def mmq_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
     hist : Hist2D
         From :func:`awa.query.mmq_histogram`: x = M/Q (amu/e), y = mass (amu).
     view : ViewOptions
-        Axis ranges, colour range, species marks.
+        Axis ranges, colour range, species marks, log or linear axes (``mmq_log``; the bins
+        are those of ``hist`` either way), custom title.
     title : str
-        Figure title.
+        Figure title (``view.title``, when given, replaces it).
     """
     if hist.n_selected == 0:
         return message_figure("No events match the selection.", title)
@@ -63,7 +67,12 @@ def mmq_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
         )
     ny, nx = hist.counts.shape
     label = "weighted counts" if hist.weighted else "counts"
-    if ny * nx <= MMQ_RICH_HOVER_CELLS:
+    trace: go.Heatmap
+    if ny * nx > LEVEL_CELLS:
+        hover = "M/Q %{x:.3g} amu/e<br>M %{y:.3g} amu<extra></extra>"
+        trace = level_heatmap(hist.counts, hist.x_edges, hist.y_edges, view.z_range, hover,
+                              label)  # fmt: skip
+    elif ny * nx <= MMQ_RICH_HOVER_CELLS:
         custom = np.stack(
             [
                 hist.counts,
@@ -79,24 +88,24 @@ def mmq_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
             "M %{customdata[3]:.3g}-%{customdata[4]:.3g} amu<br>"
             f"{label} %{{customdata[0]:,.4g}}<extra></extra>"
         )
+        trace = log_heatmap(hist.counts, hist.x_edges, hist.y_edges, view.z_range, hover,
+                            custom, label)  # fmt: skip
     else:
         # lean payload for fine grids: counts only, float32
         custom = hist.counts[..., None].astype(np.float32)
         hover = f"M/Q %{{x:.3g}} amu/e<br>M %{{y:.3g}} amu<br>{label} %{{customdata[0]:,.4g}}"
-    fig = go.Figure(
-        log_heatmap(hist.counts, hist.x_edges, hist.y_edges, view.z_range, hover, custom, label)
-    )
-    add_title(fig, title)
-    fig.update_xaxes(
-        title_text=schema.label("mpq"),
-        type="log",
-        range=[np.log10(view.mmq_x[0]), np.log10(view.mmq_x[1])],
-    )
-    fig.update_yaxes(
-        title_text=schema.label("mass"),
-        type="log",
-        range=[np.log10(view.mmq_y[0]), np.log10(view.mmq_y[1])],
-    )
+        trace = log_heatmap(hist.counts, hist.x_edges, hist.y_edges, view.z_range, hover,
+                            custom, label)  # fmt: skip
+    fig = go.Figure(trace)
+    add_title(fig, plot_title(view, title))
+    log = view.mmq_log
+
+    def axis_range(r: tuple[float, float]) -> list[float]:
+        return [float(np.log10(r[0])), float(np.log10(r[1]))] if log else [r[0], r[1]]
+
+    kind = "log" if log else "linear"
+    fig.update_xaxes(title_text=schema.label("mpq"), type=kind, range=axis_range(view.mmq_x))
+    fig.update_yaxes(title_text=schema.label("mass"), type=kind, range=axis_range(view.mmq_y))
     if view.mmq_refs:
-        species_marks(fig, view.mmq_x, view.mmq_y)
+        species_marks(fig, view.mmq_x, view.mmq_y, log)
     return fig

@@ -25,7 +25,6 @@ from awa.model.parse import (
     format_range,
     parse_bool,
     parse_float,
-    parse_int,
     parse_int_set,
     parse_mlt,
     parse_range,
@@ -41,7 +40,9 @@ from awa.model.time import (
 )
 from awa.model.view import (
     ET_UNITS,
+    GRIDS,
     IMAGE_FORMATS,
+    MAX_TITLE,
     ME_AXIS_LIMITS,
     ME_COLOUR_MAX,
     PLOT_MODES,
@@ -52,6 +53,7 @@ from awa.model.view import (
     MeOptions,
     ViewOptions,
     format_boxes,
+    grid_defaults,
     parse_boxes,
 )
 
@@ -137,6 +139,23 @@ def _panels(text: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _title(text: str) -> str:
+    """A plot title: one line of at most MAX_TITLE characters (control characters refused)."""
+    t = " ".join(str(text).split())
+    if len(t) > MAX_TITLE:
+        raise FilterError("title", f"{len(t)} characters; a plot title has at most {MAX_TITLE}")
+    if any(ord(c) < 32 or ord(c) == 127 for c in t):
+        raise FilterError("title", "a plot title cannot hold control characters")
+    return t
+
+
+def _tick(text: str, name: str) -> float | None:
+    """Tick spacing in channels: 0 or ``auto`` for plotly's own ticks."""
+    if str(text).strip().lower() in ("0", "auto"):
+        return None
+    return parse_float(text, name, 1, 1023)
+
+
 @dataclass(frozen=True)
 class Param:
     """One URL parameter: its key, the dataclass field it fills, its parser and formatter."""
@@ -195,7 +214,7 @@ PARAMS: tuple[Param, ...] = (
           lambda v: "" if v is None else f"{v.rate},{format_exact(v.limit)},{v.step}",
           "sweep rate filter"),
     Param("etbin", "view", "et_bin",
-          lambda s: parse_int(s, "etbin", 1, 256), str,
+          lambda s: parse_float(s, "etbin", 1, 256), format_exact,
           "E-T bin width, channels"),
     Param("etx", "view", "et_x", lambda s: _closed(s, "etx", 0, 1023), format_range,
           "E-T TOF axis range, channels"),
@@ -237,6 +256,19 @@ PARAMS: tuple[Param, ...] = (
           lambda s: parse_window(s, "mey", *ME_AXIS_LIMITS), _fmt_window,
           "ME mass window, amu"),
     Param("boxes", "me", "boxes", _parse_boxes, _fmt_boxes, "ME timeline boxes"),
+    # the science team's PHA options (grid, title, linear M-M/Q axes, ticks, event ranges)
+    Param("grid", "view", "grid", _choice("grid", GRIDS), str, "histogram grids"),
+    Param("title", "view", "title", _title, str, "plot title"),
+    Param("mlog", "view", "mmq_log", lambda s: parse_bool(s, "mlog"), _fmt_bool,
+          "log M-M/Q axes"),
+    Param("ettick", "view", "et_tick", _opt(lambda s: _tick(s, "ettick")), _fmt_opt_num,
+          "E-T tick spacing, channels"),
+    Param("evm", "view", "events_mass",
+          _opt(lambda s: _closed(s, "evm", 0, 1000)), _fmt_opt_pair,
+          "events CSV mass range, amu"),
+    Param("evq", "view", "events_mpq",
+          _opt(lambda s: _closed(s, "evq", 0, 1000)), _fmt_opt_pair,
+          "events CSV M/Q range, amu/e"),
 )  # fmt: skip
 PARAM_BY_KEY = {p.key: p for p in PARAMS}
 
@@ -291,6 +323,8 @@ def parse_params(values: Mapping[str, Any], strict: bool = True) -> tuple[AppSta
             errors.append(str(exc))
             continue
         parts[param.target][param.attr] = value
+    for attr, value in grid_defaults(parts["view"].get("grid", "awa")).items():
+        parts["view"].setdefault(attr, value)
     me = MeOptions(**parts["me"])
     state = AppState(Selection(**parts["selection"]), ViewOptions(**parts["view"], me=me))
     try:
@@ -310,8 +344,10 @@ def parse_query(search: str | None) -> tuple[AppState, list[str]]:
 
 
 def to_params(state: AppState) -> dict[str, str]:
-    """Serialise the values of ``state`` that differ from the defaults, as ``{key: text}``."""
-    default = AppState()
+    """Serialise the values of ``state`` that differ from the defaults, as ``{key: text}``.
+
+    The defaults are those of the state's grid (:func:`awa.model.view.grid_defaults`)."""
+    default = AppState(view=ViewOptions(**grid_defaults(state.view.grid)))  # type: ignore[arg-type]
     out: dict[str, str] = {}
     for p in PARAMS:
         value = getattr(_holder(state, p.target), p.attr)
@@ -334,7 +370,8 @@ def to_query(state: AppState) -> str:
     if not params:
         return ""
     return "?" + "&".join(
-        f"{k}={quote(v.replace('; ', ';'), safe=',:;-./')}" for k, v in params.items()
+        f"{k}={quote(v if k == 'title' else v.replace('; ', ';'), safe=',:;-./')}"
+        for k, v in params.items()
     )
 
 

@@ -19,6 +19,15 @@ TIMELINE_PANELS = (
 )  # fmt: skip
 IMAGE_FORMATS = ("png", "svg")
 TABS = ("explore", "me", "upload")
+#: Histogram grids: AWA's defaults, or the science team's (E-T 0-500 channels in 1-channel bins,
+#: M-M/Q 0.5-100 at 0.01 decade with their edge rule, E-T ticks every 50 channels).
+GRIDS = ("awa", "team")
+TEAM_GRID: dict[str, object] = {
+    "et_bin": 1.0, "et_x": (0.0, 500.0), "et_y": (0.0, 500.0), "et_tick": 50.0,
+    "mmq_binx": 0.01, "mmq_biny": 0.01, "mmq_x": (0.5, 100.0), "mmq_y": (0.5, 100.0),
+}  # fmt: skip
+#: Longest custom plot title (characters).
+MAX_TITLE = 300
 
 #: Box numbers of the ME grid (ME codes from N_ME_BOXES to 511 are not boxes, spec section 6).
 ALL_BOXES: tuple[int, ...] = tuple(range(N_ME_BOXES))
@@ -113,7 +122,7 @@ class ViewOptions:
     Panels keep their order; a panel named twice is kept once (the first time).
     """
 
-    et_bin: int = 8
+    et_bin: float = 8.0
     et_x: tuple[float, float] = (0.0, 1023.0)
     et_y: tuple[float, float] = (0.0, 1023.0)
     et_units: str = "channel"
@@ -133,9 +142,21 @@ class ViewOptions:
     image_format: str = "png"
     tab: str = "explore"
     me: MeOptions = field(default_factory=MeOptions)
+    # The PHA options of the science team's app (grid, title, axes, ticks, event ranges).
+    grid: str = "awa"
+    title: str = ""
+    mmq_log: bool = True
+    et_tick: float | None = None
+    events_mass: tuple[float, float] | None = None
+    events_mpq: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "panels", tuple(dict.fromkeys(self.panels)))
+
+
+def grid_defaults(grid: str) -> dict[str, object]:
+    """The view values a grid sets when the URL gives none (``{}`` for AWA's own grid)."""
+    return dict(TEAM_GRID) if grid == "team" else {}
 
 
 @dataclass(frozen=True)

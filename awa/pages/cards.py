@@ -19,9 +19,22 @@ def et_card() -> html.Div:
         [
             html.Div(
                 [
+                    field(
+                        "grid",
+                        radio(
+                            Ids.GRID,
+                            [
+                                {"label": "AWA", "value": "awa"},
+                                {"label": "team (0-500 ch, 0.5-100 amu)", "value": "team"},
+                            ],
+                        ),
+                    ),
+                    field("plot title (E-T and M-M/Q)",
+                          text_input(Ids.PLOT_TITLE, "automatic", "220px")),
                     field("bin, ch", text_input(Ids.ET_BIN, "8", "48px")),
                     field("TOF range, ch", text_input(Ids.ET_X, "0,1023", "84px")),
                     field("Energy range, ch", text_input(Ids.ET_Y, "0,1023", "84px")),
+                    field("ticks, ch", text_input(Ids.ET_TICK, "auto", "48px")),
                     field("colour, counts", text_input(Ids.Z_RANGE, "auto", "84px")),
                     field(
                         "units",
@@ -44,6 +57,8 @@ def et_card() -> html.Div:
                 [
                     html.A("E-T histogram CSV", id=Ids.ET_DOWNLOAD, href="", download=""),
                     html.A("selected events CSV", id=Ids.ET_EVENTS, href="", download=""),
+                    field("events CSV: mass, amu", text_input(Ids.EV_MASS, "all", "76px")),
+                    field("M/Q, amu/e", text_input(Ids.EV_MPQ, "all", "76px")),
                 ],
                 className="awa-downloads",
             ),
@@ -66,7 +81,8 @@ def mmq_card() -> html.Div:
                     field(
                         "",
                         checklist(
-                            Ids.MMQ_FLAGS, {"norm": "weight BRn/Rn", "refs": "species marks"}
+                            Ids.MMQ_FLAGS,
+                            {"norm": "weight BRn/Rn", "refs": "species marks", "mlog": "log axes"},
                         ),
                     ),
                 ],

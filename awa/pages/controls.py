@@ -35,6 +35,7 @@ from awa.model import (
     to_query,
     with_times,
 )
+from awa.model.view import GRIDS
 from awa.pages.me import MeIds
 from awa.pages.widgets import PAPS_OPTIONS
 
@@ -97,6 +98,11 @@ class Ids(StrEnum):
     UPLOAD = "upload"
     UPLOAD_GRAPH = "upload-graph"
     UPLOAD_CAPTION = "upload-caption"
+    GRID = "pha-grid"
+    PLOT_TITLE = "plot-title"
+    ET_TICK = "et-tick"
+    EV_MASS = "events-mass"
+    EV_MPQ = "events-mpq"
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,7 @@ CONTROLS: tuple[Control, ...] = (
     Control(Ids.MMQ_X, ("mx",), "text"),
     Control(Ids.MMQ_Y, ("my",), "text"),
     Control(Ids.MMQ_MODE, ("mmode",), "choice", PLOT_MODES),
-    Control(Ids.MMQ_FLAGS, ("norm", "refs"), "flags"),
+    Control(Ids.MMQ_FLAGS, ("norm", "refs", "mlog"), "flags"),
     Control(Ids.TL_PANELS, ("panels",), "panels", TIMELINE_PANELS),
     Control(Ids.TL_FLAGS, ("log",), "flags"),
     Control(Ids.STORM_DST, ("storm",), "text"),
@@ -156,7 +162,16 @@ CONTROLS: tuple[Control, ...] = (
     Control(MeIds.X, ("mex",), "text"),
     Control(MeIds.Y, ("mey",), "text"),
     Control(MeIds.BOXES, ("boxes",), "text"),
+    Control(Ids.GRID, ("grid",), "choice", GRIDS),
+    Control(Ids.PLOT_TITLE, ("title",), "text"),
+    Control(Ids.ET_TICK, ("ettick",), "text"),
+    Control(Ids.EV_MASS, ("evm",), "text"),
+    Control(Ids.EV_MPQ, ("evq",), "text"),
 )
+
+#: URL keys whose defaults depend on the grid (``awa.model.view.grid_defaults``): a change
+#: of grid resets them to the new grid's values.
+GRID_KEYS = ("etbin", "etx", "ety", "ettick", "mbx", "mby", "mx", "my")
 
 
 def read_control(control: Control, value: Any) -> dict[str, str]:
@@ -327,6 +342,9 @@ def sync(
         return SyncResult(None, write_controls(state), message)
     params = read_controls(values)
     changed: dict[str, Any] = {}
+    if trigger == Ids.GRID:
+        for key in GRID_KEYS:
+            params.pop(key, None)
     if new_times is not None:
         params["t"] = format_time_ranges(new_times)
         changed[Ids.TIME] = params["t"]
@@ -336,4 +354,7 @@ def sync(
         return SyncResult(None, changed, str(exc))
     if not state.selection.times:
         return SyncResult(None, changed, "time: enter at least one time range")
+    if trigger == Ids.GRID:  # show the new grid's bins and ranges
+        shown = write_controls(state)
+        changed.update({c.id: shown[c.id] for c in CONTROLS if set(c.keys) & set(GRID_KEYS)})
     return SyncResult(to_query(state), changed, "")

@@ -41,7 +41,7 @@ def _inside(values: npt.NDArray[Any], edges: FloatArray) -> npt.NDArray[np.bool_
     return (values >= edges[0]) & (values < edges[-1])
 
 
-def channel_edges(lo: float, hi: float, width: int) -> FloatArray:
+def channel_edges(lo: float, hi: float, width: float) -> FloatArray:
     """Bin edges in channels covering ``[lo, hi]`` with ``width`` channels per bin."""
     start = np.floor(lo / width) * width
     stop = np.floor(hi / width) * width + width
@@ -69,7 +69,7 @@ def exact_log_edges(lo: float, hi: float, width: float) -> FloatArray:
 def et_histogram(
     key: StoreKey,
     sel: Selection,
-    bin_width: int,
+    bin_width: float,
     x_range: tuple[float, float] = (0.0, float(physics.CHANNEL_MAX)),
     y_range: tuple[float, float] = (0.0, float(physics.CHANNEL_MAX)),
     max_rows: int | None = None,
