@@ -22,6 +22,7 @@ from flask import (
 
 from awa import coverage, export, pha_grid, query, views
 from awa.model import PARAM_BY_KEY, FilterError, parse_query
+from awa.query.me import CycleFilter
 from awa.settings import Settings
 
 #: Response header of a download that ignored parameters of its query string.
@@ -87,11 +88,13 @@ def make_blueprint(settings: Settings) -> Blueprint:
 
     @bp.route("/download/<kind>.csv")
     def download(kind: str) -> Response:
-        if kind in ("me", "me_timeline"):
+        if kind in ("me", "me_timeline", "me_cycles"):
             return _me_download(settings, kind)
         if kind not in ("et", "mmq", "events", "timeline"):
             return _error(
-                404, f"no download named {kind}.csv; try et, mmq, events, timeline, me, me_timeline"
+                404,
+                f"no download named {kind}.csv; try et, mmq, events, timeline, me, "
+                f"me_timeline, me_cycles",
             )
         state, err = _state()
         if err is not None or state is None:
@@ -168,9 +171,11 @@ def make_blueprint(settings: Settings) -> Blueprint:
 
 
 def _me_download(settings: Settings, kind: str) -> Response:
-    """CSV of the ME box totals (``me``) or of the chosen boxes per cycle (``me_timeline``).
+    """CSV of the ME box totals (``me``), of the chosen boxes per cycle (``me_timeline``) or
+    of every selected cycle with ME0..ME511 (``me_cycles``, streamed in chunks).
 
-    The query string is the page's: the timeline sums the boxes of URL key ``boxes``.
+    The query string is the page's: the timeline sums the boxes of URL key ``boxes``; the
+    per-cycle filters of the selection apply to all three (:class:`awa.query.me.CycleFilter`).
     """
     state, errors = parse_query(known_query(request.query_string))
     if errors:
@@ -181,13 +186,18 @@ def _me_download(settings: Settings, kind: str) -> Response:
         return _error(400, "Choose a time range (parameter t)")
     try:
         key = query.store_key(settings.data_dir)
+        if kind == "me_cycles":
+            chunks = export.iter_me_cycles_csv(settings.data_dir, state, settings.chunk_rows,
+                                               settings.max_rows)  # fmt: skip
+            first = next(chunks)  # raises here, before streaming, if the selection is too big
+            return _csv_response(_prepend(first, chunks), "awa_me_cycles.csv")
         if kind == "me":
-            totals = query.me_totals(key, sel.times, sel.l_range, settings.max_rows)
+            totals = query.me_totals(key, sel.times, CycleFilter.of(sel), settings.max_rows)
             title = f"Matrix elements, {totals.n_cycles} science cycles"
             return _csv_response(iter([export.me_csv(totals, state, title)]), "awa_me.csv")
         # every cycle (no decimation), within the row limit
         series = query.me_timeline(
-            key, sel.times, sel.l_range, state.view.me.boxes, points=None,
+            key, sel.times, CycleFilter.of(sel), state.view.me.boxes, points=None,
             max_rows=settings.max_rows,
         )  # fmt: skip
         text = export.me_timeline_csv(series, state)

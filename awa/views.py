@@ -26,7 +26,6 @@ from awa.model import (
     FilterError,
     TimeRange,
     ViewOptions,
-    describe_range,
     format_boxes,
     format_time_range,
     parse_float,
@@ -35,6 +34,7 @@ from awa.model import (
     with_times,
 )
 from awa.pha_grid import level_note, mmq_bins, mmq_edges, rejection_note
+from awa.query.me import CycleFilter, filters_caption
 from awa.settings import Settings
 
 
@@ -318,7 +318,8 @@ def timeline_view(settings: Settings, state: AppState, zoom: TimeRange | None = 
 
 
 def me_view(settings: Settings, state: AppState) -> View:
-    """Matrix-element box counts over the selected time ranges (science cycles, L range).
+    """Matrix-element box counts over the selected time ranges (science cycles passing the
+    per-cycle filters, :class:`awa.query.me.CycleFilter`).
 
     The picture is rebuilt from the box list (spec section 6); ``state.view.me`` sets the
     colour limits and axis window.  The download is the CSV of the box totals with box
@@ -336,20 +337,20 @@ def me_view(settings: Settings, state: AppState) -> View:
         if (empty := _no_data(settings, schema.ME_STORE, sel.times, title)) is not None:
             return empty
         totals = query.me_totals(
-            query.store_key(settings.data_dir), sel.times, sel.l_range, settings.max_rows
-        )
+            query.store_key(settings.data_dir), sel.times, CycleFilter.of(sel),
+            settings.max_rows,
+        )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
     n = int(totals.counts[: schema.N_ME_BOXES].sum())
     head = f"{title}: {n:,} counts in {totals.n_cycles:,} cycles"
-    l_text = f"L {describe_range(sel.l_range)}" if sel.l_range is not None else "all L"
     cap = (
         f"Matrix elements ME0-ME490 summed over {totals.n_cycles:,} science cycles: {n:,} "
-        f"counts. Time: {span_text(sel.times)}. Filters: {l_text} (the other event filters "
-        f"do not apply to on-board counts). Each box is a rectangle of the on-board grid "
-        f"coloured by its counts (log scale; grey: no counts); background boxes 252-256 "
-        f"(red dashed) lie under the others; doubles ME0-47 (no energy) are in the strip "
-        f"below. Click a box to add it to the timeline's boxes."
+        f"counts. Time: {span_text(sel.times)}. {filters_caption(sel)} Each box is a "
+        f"rectangle of the on-board grid coloured by its counts (log scale; grey: no "
+        f"counts); background boxes 252-256 (red dashed) lie under the others; doubles "
+        f"ME0-47 (no energy) are in the strip below. Click a box to add it to the "
+        f"timeline's boxes."
     )
     fig = me_figure(totals.counts, head, opts.z_range, opts.mpq_range, opts.mass_range)
     return View(fig, cap, download_link("me", state))
@@ -358,6 +359,7 @@ def me_view(settings: Settings, state: AppState) -> View:
 def me_timeline_view(settings: Settings, state: AppState) -> View:
     """Counts per cycle of the ME boxes ``state.view.me.boxes`` against time."""
     from awa.figures.me import me_timeline_figure
+
     opts = state.view.me
     label = format_boxes(opts.boxes)
     title = f"ME timeline: boxes {label}"
@@ -369,7 +371,7 @@ def me_timeline_view(settings: Settings, state: AppState) -> View:
         if (empty := _no_data(settings, schema.ME_STORE, sel.times, title)) is not None:
             return empty
         series = query.me_timeline(
-            query.store_key(settings.data_dir), sel.times, sel.l_range, opts.boxes,
+            query.store_key(settings.data_dir), sel.times, CycleFilter.of(sel), opts.boxes,
             points=settings.timeline_points, max_rows=settings.max_rows,
         )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
@@ -380,7 +382,7 @@ def me_timeline_view(settings: Settings, state: AppState) -> View:
     cap = (
         f"Counts per science cycle in ME boxes {label}, {series.n_cycles:,} cycles "
         f"(decimated to about {settings.timeline_points} points). Time: "
-        f"{span_text(sel.times)}."
+        f"{span_text(sel.times)}. {filters_caption(sel)}"
     )
     return View(fig, cap, download_link("me_timeline", state))
 

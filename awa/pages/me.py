@@ -35,6 +35,7 @@ class MeIds(StrEnum):
     TL_GRAPH = "me-tl-graph"
     TL_CAPTION = "me-tl-caption"
     TL_DOWNLOAD = "me-tl-download"
+    CYCLES_DOWNLOAD = "me-cycles-download"
 
 
 def me_tab() -> html.Div:
@@ -58,7 +59,15 @@ def me_tab() -> html.Div:
             graph(MeIds.GRAPH, "600px"),
             html.Div(id=MeIds.CAPTION, className="awa-caption"),
             html.Div(
-                [html.A("ME box totals CSV", id=MeIds.DOWNLOAD, href="", download="")],
+                [
+                    html.A("ME box totals CSV", id=MeIds.DOWNLOAD, href="", download=""),
+                    html.A(
+                        "ME per cycle CSV (ME0-ME511)",
+                        id=MeIds.CYCLES_DOWNLOAD,
+                        href="",
+                        download="",
+                    ),  # fmt: skip
+                ],
                 className="awa-downloads",
             ),
             graph(MeIds.TL_GRAPH, "260px"),
@@ -83,6 +92,15 @@ def picture_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
         return (dash.no_update,) * 4
     view = views.me_view(settings, state)
     return view.figure, view.caption, view.download, _config(state)
+
+
+def cycles_link(settings: Settings, search: str | None) -> Any:
+    """Link of the per-cycle CSV (ME0-ME511 of every selected cycle) of a URL; nothing on
+    another tab.  The link carries the page's query (default time range filled in)."""
+    state = views.state_of(search)
+    if state.view.tab != "me":
+        return dash.no_update
+    return views.download_link("me_cycles", views.resolve_state(settings, state))
 
 
 def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
@@ -133,6 +151,13 @@ def register_callbacks(app: dash.Dash, settings: Settings, url: str) -> None:
     )
     def _picture(search: str | None) -> dict[str, Any]:
         return _named(picture_outputs(settings, search))
+
+    @app.callback(
+        output={"href": Output(MeIds.CYCLES_DOWNLOAD, "href")},
+        inputs={"search": Input(url, "search")},
+    )
+    def _cycles_link(search: str | None) -> dict[str, Any]:
+        return {"href": cycles_link(settings, search)}
 
     @app.callback(
         output=outputs(MeIds.TL_GRAPH, MeIds.TL_CAPTION, MeIds.TL_DOWNLOAD),
