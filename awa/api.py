@@ -20,7 +20,7 @@ from flask import (
     stream_with_context,
 )
 
-from awa import coverage, export, pha_grid, query, views
+from awa import coverage, export, me_export, pha_grid, query, views
 from awa.model import PARAM_BY_KEY, FilterError, parse_query
 from awa.query.me import CycleFilter
 from awa.settings import Settings
@@ -187,20 +187,20 @@ def _me_download(settings: Settings, kind: str) -> Response:
     try:
         key = query.store_key(settings.data_dir)
         if kind == "me_cycles":
-            chunks = export.iter_me_cycles_csv(settings.data_dir, state, settings.chunk_rows,
+            chunks = me_export.iter_me_cycles_csv(settings.data_dir, state, settings.chunk_rows,
                                                settings.max_rows)  # fmt: skip
             first = next(chunks)  # raises here, before streaming, if the selection is too big
             return _csv_response(_prepend(first, chunks), "awa_me_cycles.csv")
         if kind == "me":
             totals = query.me_totals(key, sel.times, CycleFilter.of(sel), settings.max_rows)
             title = f"Matrix elements, {totals.n_cycles} science cycles"
-            return _csv_response(iter([export.me_csv(totals, state, title)]), "awa_me.csv")
+            return _csv_response(iter([me_export.me_csv(totals, state, title)]), "awa_me.csv")
         # every cycle (no decimation), within the row limit
         series = query.me_timeline(
             key, sel.times, CycleFilter.of(sel), state.view.me.boxes, points=None,
             max_rows=settings.max_rows,
         )  # fmt: skip
-        text = export.me_timeline_csv(series, state)
+        text = me_export.me_timeline_csv(series, state)
         return _csv_response(iter([text]), "awa_me_timeline.csv")
     except FilterError as exc:
         return _error(400, f"Bad parameters: {exc}")

@@ -13,7 +13,7 @@ import pytest
 
 from awa import create_app, query, views
 from awa.chem import schema
-from awa.export import ME_CYCLE_COLUMNS, _me_cycles_frame
+from awa.me_export import ME_CYCLE_COLUMNS, _me_cycles_frame
 from awa.model import Selection, TimeRange, parse_query
 from awa.query.me import CycleChunk, CycleFilter, not_applied
 from awa.settings import Settings
