@@ -43,7 +43,7 @@ CASES: list[tuple[str, CycleFilter, Any]] = [
     ("none", CycleFilter(), lambda r: np.ones(len(r), bool)),
     ("defaults", CycleFilter.of(Selection()),
      lambda r: r["L"].between(2, 10) & r["DPU_Mode"].isin([0, 2]) & (r["TAC_Slope"] == 0)
-     & (r["PHA_Priority"] == 78)),
+     & (r["PHA_Priority"] == 78) & r["PAPS_lvl"].isin(range(7))),
     ("paps", CycleFilter(paps_levels=(8,)), lambda r: r["PAPS_lvl"] == 8),
     ("mlt-wrap", CycleFilter(mlt_range=(22.0, 2.0)),
      lambda r: (r["MLTH"] >= 22) | (r["MLTH"] <= 2)),
@@ -88,14 +88,17 @@ def test_caption_names_applied_and_not_applied_filters(store_settings: Settings)
     assert "Filters applied per cycle: L 2-10; E/Q step 0-62; PAPS 5; DPU 0,2; TAC 0; " \
            "priority N" in cap  # fmt: skip
     assert "every spin of it has its step in the range" in cap
-    assert "Not applied (they select PHA events, not on-board counts): SSD 1,2; reject " \
-           "TOF=1019, Range 3, SSDID>=4." in cap  # fmt: skip
+    assert "Not applied (they select PHA events, not on-board counts): SSD 1,2; triples " \
+           "only; reject TOF=1019, Range 3, SSDID>=4; ΣBR<=DCR; BR2<=TCR; " \
+           "Rn<=BRn." in cap  # fmt: skip
     tl = views.me_timeline_view(store_settings, state).caption
     assert "PAPS 5" in tl
     assert "SSD 1,2" in tl
     assert not_applied(Selection(l_range=None, dpu_modes=None, tac_slopes=None,
-                                 pha_priorities=None, reject_tof1019=False, reject_range3=False,
-                                 reject_ssd_high=False)) == ""  # fmt: skip
+                                 pha_priorities=None, paps_levels=None, triples_only=False,
+                                 reject_tof1019=False, reject_range3=False,
+                                 reject_ssd_high=False, sum_br_le_dcr=False, br2_le_tcr=False,
+                                 rn_le_brn=False)) == ""  # fmt: skip
 
 
 @pytest.fixture
@@ -111,7 +114,7 @@ def test_me_cycles_csv_holds_every_selected_cycle(client: Any, sim_store: Simula
     text = r.get_data(as_text=True)
     lines = text.splitlines()
     assert lines[0].startswith("# Filters applied per cycle: L 3-9; PAPS 5; DPU 0,2; TAC 0; ")
-    assert "Not applied (PHA event filters): reject TOF=1019" in lines[0]
+    assert "Not applied (PHA event filters): triples only; reject TOF=1019" in lines[0]
     assert lines[1].startswith("# Query: ?t=1986-039-0200:1986-039-0500&L=3,9&paps=5&tab=me")
     header = lines[2].split(",")
     assert header == [*ME_CYCLE_COLUMNS, *map(str, range(512))]

@@ -89,8 +89,12 @@ class CycleFilter:
     def as_selection(self) -> Selection:
         """A :class:`Selection` with these filters and no other (for masks and captions)."""
         values = {f.name: getattr(self, f.name) for f in fields(self)}
-        return Selection(**values, reject_tof1019=False, reject_range3=False,
-                         reject_ssd_high=False)  # fmt: skip
+        # the PHA event and spin-relation filters are off: they never apply to cycles
+        return replace(
+            Selection(**values),
+            triples_only=False, reject_tof1019=False, reject_range3=False,
+            reject_ssd_high=False, sum_br_le_dcr=False, br2_le_tcr=False, rn_le_brn=False,
+        )  # fmt: skip
 
     def describe(self) -> str:
         """One line naming the filters (``Selection.describe`` wording); empty when none."""
