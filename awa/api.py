@@ -89,10 +89,9 @@ def make_blueprint(settings: Settings) -> Blueprint:
     def download(kind: str) -> Response:
         if kind in ("me", "me_timeline"):
             return _me_download(settings, kind)
-        if kind not in ("et", "mmq", "events", "timeline"):
-            return _error(
-                404, f"no download named {kind}.csv; try et, mmq, events, timeline, me, me_timeline"
-            )
+        if kind not in ("et", "mmq", "events", "timeline", "rejected"):
+            return _error(404, f"no download named {kind}.csv; try et, mmq, events, timeline, "
+                               f"rejected, me, me_timeline")  # fmt: skip
         state, err = _state()
         if err is not None or state is None:
             return err or _error(400, "bad request")
@@ -126,10 +125,10 @@ def make_blueprint(settings: Settings) -> Blueprint:
                 chunks = export.iter_events_csv(settings.data_dir, state, settings.chunk_rows,
                                                 settings.max_rows)  # fmt: skip
                 return _csv_response(chunks, "awa_events.csv")
-            chunks = export.iter_timeline_csv(settings.data_dir, state, settings.chunk_rows,
-                                              settings.max_rows)  # fmt: skip
+            write = export.iter_rejected_csv if kind == "rejected" else export.iter_timeline_csv
+            chunks = write(settings.data_dir, state, settings.chunk_rows, settings.max_rows)
             first = next(chunks)  # raises here, before streaming, if the selection is too big
-            return _csv_response(_prepend(first, chunks), "awa_timeline.csv")
+            return _csv_response(_prepend(first, chunks), f"awa_{kind}.csv")
         except query.StoreMissingError as exc:
             return _error(503, str(exc))
         except query.SelectionTooLargeError as exc:

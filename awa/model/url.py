@@ -52,7 +52,11 @@ from awa.model.view import (
     MeOptions,
     ViewOptions,
     format_boxes,
+    format_quantity_panels,
+    format_yranges,
     parse_boxes,
+    parse_quantity_panels,
+    parse_yranges,
 )
 
 T = TypeVar("T")
@@ -237,6 +241,13 @@ PARAMS: tuple[Param, ...] = (
           lambda s: parse_window(s, "mey", *ME_AXIS_LIMITS), _fmt_window,
           "ME mass window, amu"),
     Param("boxes", "me", "boxes", _parse_boxes, _fmt_boxes, "ME timeline boxes"),
+    Param("tlf", "view", "tl_filtered", lambda s: parse_bool(s, "tlf"), _fmt_bool,
+          "timelines with filters"),
+    Param("pc0", "view", "tl_pc0", lambda s: parse_bool(s, "pc0"), _fmt_bool,
+          "timelines: period counter 0 only"),
+    Param("tlq", "view", "tl_quantities", parse_quantity_panels, format_quantity_panels,
+          "timeline quantities on one axis"),
+    Param("tly", "view", "tl_yranges", parse_yranges, format_yranges, "timeline y ranges"),
 )  # fmt: skip
 PARAM_BY_KEY = {p.key: p for p in PARAMS}
 
