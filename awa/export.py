@@ -33,7 +33,7 @@ from awa import query
 from awa.chem import me_boxes, schema
 from awa.model import AppState, describe_range, format_boxes, format_time_ranges, to_query
 from awa.query import timelines
-from awa.query.masks import RATE_RELATIONS
+from awa.query.masks import RATE_FILTER_COLUMNS, rate_relations
 from awa.query.results import Hist2D, MeSeries, MeTotals
 
 FloatArray = npt.NDArray[np.float64]
@@ -356,12 +356,13 @@ def iter_rejected_csv(
     header says so and no row follows.
     """
     sel = state.selection
-    relations = ", ".join(RATE_RELATIONS)
+    one_spin = {c: np.zeros(1) for c in RATE_FILTER_COLUMNS}
+    relations = ", ".join(rate_relations(one_spin, sel)) or "none"
     chunks = timelines.iter_rejected_spins(data_dir, sel, chunk_rows, max_rows)
     first = next(chunks, None)  # raises before the header when the selection is too large
     on = timelines.spin_filters(sel).describe() or "none"
     yield f"# Query: {to_query(state)}\n# KIND: rejected_spins\n"
-    yield f"# Filters: {on}\n# Relations tested (those on): {relations}\n"
+    yield f"# Filters: {on}\n# Rate relations on: {relations}\n"
     if sel == timelines.no_relations(sel):
         yield "# No rate relation is on: no spin is rejected by one.\n"
     yield ",".join(REJECTED_CSV_COLUMNS) + "\n"

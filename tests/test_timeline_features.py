@@ -251,6 +251,7 @@ def test_timeline_csv_with_filters_says_so_and_keeps_the_passing_spins(
 def test_rejected_csv_download(client: Any, rates: pd.DataFrame) -> None:
     head, frame = _csv(client, f"/download/rejected.csv?t={DAY}&brdcr=1&br2tcr=1&L=5,8")
     assert "# KIND: rejected_spins" in head
+    assert "# Rate relations on: sum BR <= DCR, BR2 <= TCR" in head
     assert list(frame.columns[:3]) == ["time_utc", "failed", "passes_other_filters"]
     bad = ((rates["BR0"] + rates["BR1"] + rates["BR2"] > rates["DCR"])
            | (rates["BR2"] > rates["TCR"])).to_numpy()  # fmt: skip
@@ -260,6 +261,7 @@ def test_rejected_csv_download(client: Any, rates: pd.DataFrame) -> None:
     assert (frame["passes_other_filters"].to_numpy() == ok_other).all()
     assert 0 < in_l.sum() < len(in_l)
     head, frame = _csv(client, f"/download/rejected.csv?t={DAY}")
+    assert "# Rate relations on: none" in head
     assert any("No rate relation is on" in h for h in head)
     assert len(frame) == 0
 
