@@ -20,7 +20,7 @@ from flask import (
     stream_with_context,
 )
 
-from awa import coverage, export, me_export, pha_grid, query, views
+from awa import coverage, export, me_export, pha_grid, query, timeline_export, views
 from awa.model import PARAM_BY_KEY, FilterError, parse_query
 from awa.query.me import CycleFilter
 from awa.settings import Settings
@@ -90,10 +90,10 @@ def make_blueprint(settings: Settings) -> Blueprint:
     def download(kind: str) -> Response:
         if kind in ("me", "me_timeline", "me_cycles"):
             return _me_download(settings, kind)
-        if kind not in ("et", "mmq", "events", "timeline"):
+        if kind not in ("et", "mmq", "events", "timeline", "rejected"):
             return _error(
                 404,
-                f"no download named {kind}.csv; try et, mmq, events, timeline, me, "
+                f"no download named {kind}.csv; try et, mmq, events, timeline, rejected, me, "
                 f"me_timeline, me_cycles",
             )
         state, err = _state()
@@ -129,10 +129,11 @@ def make_blueprint(settings: Settings) -> Blueprint:
                 chunks = export.iter_events_csv(settings.data_dir, state, settings.chunk_rows,
                                                 settings.max_rows)  # fmt: skip
                 return _csv_response(chunks, "awa_events.csv")
-            chunks = export.iter_timeline_csv(settings.data_dir, state, settings.chunk_rows,
-                                              settings.max_rows)  # fmt: skip
+            write = (timeline_export.iter_rejected_csv if kind == "rejected"
+                     else timeline_export.iter_timeline_csv)
+            chunks = write(settings.data_dir, state, settings.chunk_rows, settings.max_rows)
             first = next(chunks)  # raises here, before streaming, if the selection is too big
-            return _csv_response(_prepend(first, chunks), "awa_timeline.csv")
+            return _csv_response(_prepend(first, chunks), f"awa_{kind}.csv")
         except query.StoreMissingError as exc:
             return _error(503, str(exc))
         except query.SelectionTooLargeError as exc:

@@ -33,7 +33,7 @@ import pandas as pd
 
 from awa import query
 from awa.chem import schema
-from awa.model import AppState, describe_range, format_time_ranges, to_query
+from awa.model import AppState, describe_range, to_query
 from awa.query.results import Hist2D
 
 FloatArray = npt.NDArray[np.float64]
@@ -386,45 +386,3 @@ def events_inside(
             v = frame[column].to_numpy(dtype=np.float64)
             keep &= (v >= r[0]) & (v <= r[1])  # NaN compares False: outside
     return keep
-
-
-TIMELINE_COLUMNS = (
-    "FSR", "DCR", "TCR", "SSD", "BR0", "BR1", "BR2", "R0", "R1", "R2",
-    "L", "MLTH", "MAGLAT", "Voltage_Step", "PAPS_lvl", "DPU_Mode", "TAC_Slope",
-    "PHA_Priority", "Kp", "Dst",
-)  # fmt: skip
-
-
-def iter_timeline_csv(
-    data_dir: str | Path, state: AppState, chunk_rows: int, max_rows: int | None
-) -> Iterator[str]:
-    """Stream the rates store (one row per spin) inside the time ranges as CSV chunks.
-
-    The header says which filters apply: the time ranges only; the event filters of the
-    query (L, DPU, ...) select PHA events and are not applied to the spins.
-    """
-    table = query.get_table(data_dir, schema.RATES_STORE)
-    ranges = query.row_ranges(table, state.selection.times)
-    query.check_row_limit(sum(hi - lo for lo, hi in ranges), max_rows, "spins")
-    yield "".join(timeline_header(state))
-    yield "time_utc," + ",".join(TIMELINE_COLUMNS) + "\n"
-    for lo, hi in ranges:
-        for c0 in range(lo, hi, chunk_rows):
-            rows = table.read(c0, min(c0 + chunk_rows, hi))
-            frame = pd.DataFrame({"time_utc": rows["SpinStartTime"].astype("datetime64[ns]")})
-            for c in TIMELINE_COLUMNS:
-                frame[c] = as_stored(c, rows[c])
-            yield frame.to_csv(index=False, header=False, date_format="%Y-%m-%dT%H:%M:%S")
-
-
-def timeline_header(state: AppState) -> list[str]:
-    """``#`` lines of the timeline CSV: the query, the filters applied and those not applied."""
-    sel = state.selection
-    times = format_time_ranges(sel.times) if sel.times else "none"
-    others = sel.describe() or "none"
-    return [
-        f"# Query: {to_query(state)}\n",
-        f"# Filters applied: time {times} (every spin of the rates store in it)\n",
-        f"# Filters not applied: {others} (event filters select PHA events: they apply to "
-        f"the E-T, M-M/Q and events downloads, not to the spins' rates)\n",
-    ]

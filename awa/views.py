@@ -283,7 +283,9 @@ def timeline_view(settings: Settings, state: AppState, zoom: TimeRange | None = 
     With ``zoom`` (the visible span after a zoom), the data are re-read and decimated for
     that span only, so zooming in reveals every spin; the axis keeps the user's zoom.
     """
-    from awa.figures.timeline import timeline_figure
+    from awa.figures.timeline import timeline_caption, timeline_figure
+    from awa.model.view import own_panel_name
+    from awa.query.timelines import panel_source, spin_count, spin_filters
 
     title = "Timelines"
     state = resolve_state(settings, state)
@@ -294,26 +296,26 @@ def timeline_view(settings: Settings, state: AppState, zoom: TimeRange | None = 
     if not times:
         times = sel.times
         zoom = None
-    panels = tuple(view.panels) + ("Kp", "Dst")
+    panels = (*view.panels, *(own_panel_name(q) for q in view.tl_quantities), "Kp", "Dst")
+    spin_sel = spin_filters(sel) if view.tl_filtered else None
     try:
         key = query.store_key(settings.data_dir)
         if (empty := _no_data(settings, schema.RATES_STORE, sel.times, title)) is not None:
             return empty
         data = query.timeline(key, times, panels, settings.timeline_points,
-                              settings.max_rows)  # fmt: skip
+                              settings.max_rows, spin_sel, view.tl_pc0)  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
-    n_raw = max((s[0].n_raw for s in data.values() if s), default=0)
+    rated = [s[0].n_raw for p, s in data.items() if s and panel_source(p)[0] is schema.RATES_STORE]
+    n_raw = max([s[0].n_raw for s in data.values() if s]  # rows read; filtered: spins kept
+                + ([spin_count(settings.data_dir, times)] if rated else []))  # fmt: skip
     head = f"{title}: {span_text(sel.times)}"
     span = (sel.times[0].start, sel.times[-1].end)
-    fig = timeline_figure(data, view.log_rates, head, view.storm_dst, span)
+    fig = timeline_figure(data, view.log_rates, head, view.storm_dst, span, view.tl_yranges)
     zoom_text = f" Zoomed to {span_text(times)}: re-read at full detail." if zoom else ""
-    cap = (
-        f"Timelines of {', '.join(panels)}; rates in counts/spin, decimated to about "
-        f"{settings.timeline_points} points per trace (minimum and maximum of each bucket) "
-        f"from {n_raw:,} rows. Time: {span_text(sel.times)}.{zoom_text} All spins in the "
-        f"time range (event filters apply to the PHA views)."
-    )
+    filters = (spin_sel.describe() or "none") if spin_sel is not None else None
+    cap = timeline_caption(panels, settings.timeline_points, n_raw, span_text(sel.times),
+                           zoom_text, filters, view.tl_pc0, rated[0] if rated else None)
     return View(fig, cap, download_link("timeline", state))
 
 

@@ -167,9 +167,10 @@ def test_mmq_and_timeline_callbacks(store_settings: Settings) -> None:
     assert fig.layout.xaxis.type == "log"
     assert "weighted by BRn/Rn" in caption
     assert href.startswith("download/mmq.csv?t=")
-    fig, caption, href, _ = explore.timeline_outputs(
+    fig, caption, href, _, rejected = explore.timeline_outputs(
         store_settings, "?t=1986-039-0000:1200&panels=DCR,L"
     )
+    assert rejected == href.replace("download/timeline.csv", "download/rejected.csv")
     assert [a.title.text for a in (fig.layout.yaxis, fig.layout.yaxis2)] == [
         "DCR, counts/spin", "L, Re"
     ]  # fmt: skip

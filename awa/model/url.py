@@ -53,8 +53,12 @@ from awa.model.view import (
     MeOptions,
     ViewOptions,
     format_boxes,
+    format_quantity_panels,
+    format_yranges,
     grid_defaults,
     parse_boxes,
+    parse_quantity_panels,
+    parse_yranges,
 )
 
 T = TypeVar("T")
@@ -269,6 +273,13 @@ PARAMS: tuple[Param, ...] = (
     Param("evq", "view", "events_mpq",
           _opt(lambda s: _closed(s, "evq", 0, 1000)), _fmt_opt_pair,
           "events CSV M/Q range, amu/e"),
+    Param("tlf", "view", "tl_filtered", lambda s: parse_bool(s, "tlf"), _fmt_bool,
+          "timelines with filters"),
+    Param("pc0", "view", "tl_pc0", lambda s: parse_bool(s, "pc0"), _fmt_bool,
+          "timelines: period counter 0 only"),
+    Param("tlq", "view", "tl_quantities", parse_quantity_panels, format_quantity_panels,
+          "timeline quantities on one axis"),
+    Param("tly", "view", "tl_yranges", parse_yranges, format_yranges, "timeline y ranges"),
 )  # fmt: skip
 PARAM_BY_KEY = {p.key: p for p in PARAMS}
 

@@ -114,7 +114,13 @@ def timeline_card() -> html.Div:
                             className="awa-panels",
                         ),
                     ),
-                    field("", checklist(Ids.TL_FLAGS, {"log": "log rate axes"})),
+                    field("", checklist(Ids.TL_FLAGS, {
+                        "log": "log rate axes", "tlf": "with filters",
+                        "pc0": "period counter 0 only",
+                    })),
+                    field("quantities on one axis",
+                          text_input(Ids.TL_QUANTITIES, "R0/BR0, FSR/DCR; DCR, TCR", "220px")),
+                    field("y ranges", text_input(Ids.TL_YRANGES, "FSR:1,1e5; L:2,8", "160px")),
                 ],
                 className="awa-options",
             ),  # fmt: skip
@@ -126,7 +132,11 @@ def timeline_card() -> html.Div:
             graph(Ids.TL_GRAPH, "auto"),
             html.Div(id=Ids.TL_CAPTION, className="awa-caption"),
             html.Div(
-                [html.A("timeline CSV", id=Ids.TL_DOWNLOAD, href="", download="")],
+                [
+                    html.A("timeline CSV", id=Ids.TL_DOWNLOAD, href="", download=""),
+                    html.A("spins rejected by a rate filter CSV", id=Ids.TL_REJECTED, href="",
+                           download=""),
+                ],
                 className="awa-downloads",
             ),
         ],

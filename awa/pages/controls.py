@@ -94,6 +94,9 @@ class Ids(StrEnum):
     TL_DOWNLOAD = "tl-download"
     TL_PANELS = "tl-panels"
     TL_FLAGS = "tl-flags"
+    TL_QUANTITIES = "tl-quantities"
+    TL_YRANGES = "tl-yranges"
+    TL_REJECTED = "tl-rejected-download"
     IMG = "image-format"
     UPLOAD = "upload"
     UPLOAD_GRAPH = "upload-graph"
@@ -154,7 +157,9 @@ CONTROLS: tuple[Control, ...] = (
     Control(Ids.MMQ_MODE, ("mmode",), "choice", PLOT_MODES),
     Control(Ids.MMQ_FLAGS, ("norm", "refs", "mlog"), "flags"),
     Control(Ids.TL_PANELS, ("panels",), "panels", TIMELINE_PANELS),
-    Control(Ids.TL_FLAGS, ("log",), "flags"),
+    Control(Ids.TL_FLAGS, ("log", "tlf", "pc0"), "flags"),
+    Control(Ids.TL_QUANTITIES, ("tlq",), "text"),
+    Control(Ids.TL_YRANGES, ("tly",), "text"),
     Control(Ids.STORM_DST, ("storm",), "text"),
     Control(Ids.IMG, ("img",), "choice", IMAGE_FORMATS),
     Control(Ids.TABS, ("tab",), "choice", TABS),

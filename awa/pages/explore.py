@@ -255,10 +255,11 @@ def long_outputs(
 
 
 def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
-    """Timeline figure, caption and CSV link for a query string."""
+    """Timeline figure, caption, CSV link, graph config and rejected-spins CSV link."""
     state = views.state_of(search)
     view = views.timeline_view(settings, state)
-    return view.figure, view.caption, view.download, _config(state)
+    rejected = view.download.replace("download/timeline.csv", "download/rejected.csv")
+    return view.figure, view.caption, view.download, _config(state), rejected
 
 
 def zoom_outputs(
@@ -355,7 +356,8 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
     def _long(set_progress: Callable[[Any], None], job: Any) -> tuple[Any, ...]:
         return long_outputs(app.server, settings, set_progress, job)
 
-    tl_out = _figure_outputs(Ids.TL_GRAPH, Ids.TL_CAPTION, Ids.TL_DOWNLOAD)
+    tl_out = {**_figure_outputs(Ids.TL_GRAPH, Ids.TL_CAPTION, Ids.TL_DOWNLOAD),
+              "rejected": Output(Ids.TL_REJECTED, "href")}  # fmt: skip
 
     @app.callback(output=tl_out, inputs=url)
     def _timeline(search: str | None) -> dict[str, Any]:

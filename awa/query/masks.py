@@ -96,30 +96,64 @@ def event_mask(rows: npt.NDArray[Any], sel: Selection) -> npt.NDArray[np.bool_]:
 def spin_mask(rates: Any, sel: Selection) -> npt.NDArray[np.bool_]:
     """Mask of rates rows (spins, structured array in time order) passing ``sel``'s rate filters.
 
-    The sweep filter numbers sweeps by counting ``Period_Cntr == 0`` along the rows given,
-    so ``rates`` should extend a sweep length beyond the spins of interest.
+    Dst and Kp ranges, then every relation of :func:`rate_relations`.  The sweep filter
+    numbers sweeps by counting ``Period_Cntr == 0`` along the rows given, so ``rates``
+    should extend a sweep length beyond the spins of interest.
     """
     mask = np.ones(len(rates["Kp"]), dtype=bool)
     if sel.dst_range is not None:
         mask &= in_range(rates["Dst"], sel.dst_range)
     if sel.kp_range is not None:
         mask &= in_range(rates["Kp"], sel.kp_range)
-    br = [rates[f"BR{n}"].astype(np.int64) for n in range(3)]
+    for passed in rate_relations(rates, sel).values():
+        mask &= passed
+    return mask
+
+
+#: Names of the rate relations of :func:`rate_relations`, in the order they are tested.
+RATE_RELATIONS = ("sum BR <= DCR", "BR2 <= TCR", "R_n <= BR_n", "BR maximums", "sweep filter")
+
+
+def rate_relations(rates: Any, sel: Selection) -> dict[str, npt.NDArray[np.bool_]]:
+    """Per rate relation switched on in ``sel``, which spins pass it (True: kept).
+
+    Parameters
+    ----------
+    rates : structured array or mapping of arrays
+        Rates rows in time order: BR0-2, R0-2, DCR, TCR (counts/spin), and for the sweep
+        filter ``Period_Cntr``, ``Voltage_Step`` and the tested rate.
+    sel : Selection
+        The relations: BR0 + BR1 + BR2 <= DCR, BR2 <= TCR, R_n <= BR_n (n = 0, 1, 2),
+        BR_n <= its maximum, and the sweep filter (a whole sweep, counted by
+        ``Period_Cntr == 0``, is dropped when its rate exceeds the limit at the step).
+
+    Returns
+    -------
+    dict
+        Name (:data:`RATE_RELATIONS`) -> bool array, one per row; only relations that are on.
+    """
+    out: dict[str, npt.NDArray[np.bool_]] = {}
+    br = [np.asarray(rates[f"BR{n}"]).astype(np.int64) for n in range(3)]
     if sel.sum_br_le_dcr:
-        mask &= br[0] + br[1] + br[2] <= rates["DCR"]
+        out["sum BR <= DCR"] = br[0] + br[1] + br[2] <= rates["DCR"]
     if sel.br2_le_tcr:
-        mask &= br[2] <= rates["TCR"]
+        out["BR2 <= TCR"] = br[2] <= rates["TCR"]
     if sel.rn_le_brn:
-        for n in range(3):
-            mask &= rates[f"R{n}"] <= br[n]
-    for n, limit in enumerate((sel.max_br0, sel.max_br1, sel.max_br2)):
-        if limit is not None:
-            mask &= br[n] <= limit
+        out["R_n <= BR_n"] = (
+            (rates["R0"] <= br[0]) & (rates["R1"] <= br[1]) & (rates["R2"] <= br[2])
+        )
+    limits = (sel.max_br0, sel.max_br1, sel.max_br2)
+    if any(v is not None for v in limits):
+        ok = np.ones(len(br[0]), dtype=bool)
+        for n, limit in enumerate(limits):
+            if limit is not None:
+                ok &= br[n] <= limit
+        out["BR maximums"] = ok
     if sel.sweep is not None:
         sweep_id = np.cumsum(rates["Period_Cntr"] == 0)
         hot = (rates["Voltage_Step"] == sel.sweep.step) & (rates[sel.sweep.rate] > sel.sweep.limit)
-        mask &= ~np.isin(sweep_id, np.unique(sweep_id[hot]))
-    return mask
+        out["sweep filter"] = ~np.isin(sweep_id, np.unique(sweep_id[hot]))
+    return out
 
 
 # ---------------------------------------------------------------------------------------
