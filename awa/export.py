@@ -190,12 +190,24 @@ def parse_histogram_csv(text: str, name: str = "") -> HistogramCsv:
         raise CsvFormatError(
             f"the header row is not a list of x edges ({lines[body_start][:40]!r}); {LAYOUT}"
         ) from None
-    body = lines[body_start + 1 :]
+    body = [
+        line for line in lines[body_start + 1 :] if line.strip() and not line.startswith("#")
+    ]
+    widths = {line.count(",") for line in body}
+    if len(widths) > 1:
+        raise CsvFormatError(
+            f"the grid is not a table of numbers: its rows hold {min(widths) + 1} to "
+            f"{max(widths) + 1} cells (each row: its y edge, then one count per x bin)"
+        )
     try:
-        grid = np.loadtxt(io.StringIO("\n".join(body)), delimiter=",", ndmin=2,
-                          dtype=np.float64) if body else np.zeros((0, 1))  # fmt: skip
-    except ValueError as exc:
-        raise CsvFormatError(f"the grid is not a table of numbers: {exc}") from None
+        grid: FloatArray = np.zeros((0, 1))
+        if body:
+            rows = io.StringIO("\n".join(body))
+            grid = np.loadtxt(rows, delimiter=",", ndmin=2, dtype=np.float64, comments=None)
+    except ValueError:
+        raise CsvFormatError(
+            "the grid is not a table of numbers (each cell a number, comma-separated)"
+        ) from None
     ylows, counts = grid[:, 0], grid[:, 1:]
     if len(ylows) > 1 and ylows[0] > ylows[-1]:  # the team's order: highest y first
         ylows, counts = ylows[::-1], counts[::-1]

@@ -133,6 +133,11 @@ def _passes(rates: pd.DataFrame, sel: Selection) -> np.ndarray:
     ok &= rates["DPU_Mode"].isin(sel.dpu_modes or (0, 1, 2, 3))
     ok &= rates["TAC_Slope"].isin(sel.tac_slopes or range(8))
     ok &= rates["PHA_Priority"].isin(sel.pha_priorities or (66, 76, 78))
+    if sel.paps_levels is not None:
+        ok &= rates["PAPS_lvl"].isin(sel.paps_levels)
+    if sel.rn_le_brn:
+        for n in range(3):
+            ok &= rates[f"R{n}"] <= rates[f"BR{n}"]
     if sel.sum_br_le_dcr:
         ok &= rates["BR0"] + rates["BR1"] + rates["BR2"] <= rates["DCR"]
     if sel.br2_le_tcr:
@@ -211,7 +216,7 @@ def test_rejected_spins_name_each_failed_relation(
 def test_rejected_spins_of_the_sweep_filter_are_whole_sweeps(
     sim_store: SimulatedStores, rates: pd.DataFrame
 ) -> None:
-    sel = parse_query(f"?t={DAY}&sweep=DCR,40,3")[0].selection
+    sel = parse_query(f"?t={DAY}&sweep=DCR,40,3&brdcr=0&br2tcr=0&rnbrn=0")[0].selection
     chunks = list(iter_rejected_spins(sim_store.folder, sel, chunk_rows=1000))
     t = np.concatenate([c["SpinStartTime"] for c in chunks])
     sweep = (rates["Period_Cntr"] == 0).cumsum()
@@ -249,7 +254,7 @@ def test_timeline_csv_with_filters_says_so_and_keeps_the_passing_spins(
 
 
 def test_rejected_csv_download(client: Any, rates: pd.DataFrame) -> None:
-    head, frame = _csv(client, f"/download/rejected.csv?t={DAY}&brdcr=1&br2tcr=1&L=5,8")
+    head, frame = _csv(client, f"/download/rejected.csv?t={DAY}&brdcr=1&br2tcr=1&rnbrn=0&L=5,8")
     assert "# KIND: rejected_spins" in head
     assert "# Rate relations on: sum BR <= DCR, BR2 <= TCR" in head
     assert list(frame.columns[:3]) == ["time_utc", "failed", "passes_other_filters"]
@@ -257,10 +262,11 @@ def test_rejected_csv_download(client: Any, rates: pd.DataFrame) -> None:
            | (rates["BR2"] > rates["TCR"])).to_numpy()  # fmt: skip
     assert len(frame) == bad.sum() > 0
     in_l = rates["L"].between(5, 8).to_numpy()[bad]
-    ok_other = _passes(rates, Selection(l_range=(5.0, 8.0)))[bad]
+    ok_other = _passes(rates, Selection(l_range=(5.0, 8.0), sum_br_le_dcr=False,
+                                         br2_le_tcr=False, rn_le_brn=False))[bad]
     assert (frame["passes_other_filters"].to_numpy() == ok_other).all()
     assert 0 < in_l.sum() < len(in_l)
-    head, frame = _csv(client, f"/download/rejected.csv?t={DAY}")
+    head, frame = _csv(client, f"/download/rejected.csv?t={DAY}&brdcr=0&br2tcr=0&rnbrn=0")
     assert "# Rate relations on: none" in head
     assert any("No rate relation is on" in h for h in head)
     assert len(frame) == 0
