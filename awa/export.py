@@ -115,7 +115,7 @@ def _header_meta(lines: list[str]) -> tuple[dict[str, str], int]:
 
 def _steps(lows: FloatArray, log: bool) -> bool:
     """True when the lower edges step evenly (in log10 when ``log``), to 5 % of a step."""
-    if log and lows[0] <= 0:
+    if not np.isfinite(lows).all() or (log and lows.min() <= 0):
         return False
     v = np.log(lows) if log else lows
     d = np.diff(v)

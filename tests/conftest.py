@@ -6,10 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from awa import query
 from awa.settings import Settings
 from tests.builtstore import SimulatedStores, build_folder, without_sidecar
+
+# `make test` runs the same examples every time (a red build always reproduces); run
+# `pytest --hypothesis-profile=explore` to let hypothesis search new examples.
+hypothesis_settings.register_profile("default", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile("default")
 
 #: Real index files of the project (absent outside the workplace).
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
