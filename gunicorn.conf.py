@@ -8,5 +8,8 @@ workers = 4
 # Long whole-mission queries run as background callbacks; a plain request may still take a while.
 timeout = 300
 graceful_timeout = 30
+# The largest request line gunicorn accepts; AWA keeps its links shorter
+# (awa.model.MAX_QUERY_CHARS).
+limit_request_line = 8190
 accesslog = "-"
 errorlog = "-"

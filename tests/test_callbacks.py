@@ -109,6 +109,32 @@ def test_malformed_control_gives_a_message_and_keeps_the_url(store_settings: Set
     assert out["message"].startswith("mlt:")
 
 
+def test_a_view_too_long_for_a_link_is_refused_at_the_control(store_settings: Settings) -> None:
+    """480 five-minute ranges: the link would pass the server's request-line limit (issue 10)."""
+    values = controls_from("", store_settings)
+    values[Ids.TIME] = ";".join(f"1986-{d:03d}-{h:02d}{m:02d}:{h:02d}{m + 5:02d}"
+                                for d in range(36, 40) for h in range(20)
+                                for m in range(0, 60, 10))  # fmt: skip
+    out = change(store_settings, values, Ids.TIME)
+    assert out["search"] is dash.no_update
+    assert "a link can carry" in out["message"]
+    values[Ids.TIME] = "1986-036-0000:0005;1986-036-0010:0015"
+    out = change(store_settings, values, Ids.TIME)
+    assert out["search"].startswith("?t=1986-036-0000:1986-036-0005;")
+    assert out["message"] == ""
+
+
+def test_gunicorn_accepts_the_longest_link() -> None:
+    import runpy
+    from pathlib import Path
+
+    from awa.model import MAX_QUERY_CHARS
+
+    conf = runpy.run_path(str(Path(__file__).resolve().parents[1] / "gunicorn.conf.py"))
+    longest = len("GET /download/me_timeline.csv") + MAX_QUERY_CHARS + len(" HTTP/1.1")
+    assert conf["limit_request_line"] >= longest
+
+
 def test_picker_storm_and_timeline_selection_set_the_time(store_settings: Settings) -> None:
     values = controls_from("", store_settings)
     out = change(

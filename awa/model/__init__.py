@@ -71,10 +71,12 @@ from awa.model.time import (
     parse_time_ranges,
 )
 from awa.model.url import (
+    MAX_QUERY_CHARS,
     PARAM_BY_KEY,
     PARAMS,
     Param,
     all_params,
+    check_query_length,
     parse_params,
     parse_query,
     to_params,
@@ -99,6 +101,8 @@ from awa.model.view import (
 )
 
 __all__ = [
+    "MAX_QUERY_CHARS",
+    "check_query_length",
     "ALL_BOXES",
     "DPU_MODES",
     "ET_UNITS",

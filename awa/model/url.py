@@ -375,6 +375,28 @@ def all_params(state: AppState) -> dict[str, str]:
     return out
 
 
+#: Longest query string AWA writes into a link: it must fit, with a download path, in the
+#: request line a server accepts (gunicorn.conf.py sets ``limit_request_line`` to 8190).
+MAX_QUERY_CHARS = 7000
+
+
+def check_query_length(query: str) -> None:
+    """Refuse a view whose query string is too long to carry in a link.
+
+    Raises
+    ------
+    FilterError
+        ``query`` is longer than :data:`MAX_QUERY_CHARS` characters.
+    """
+    if len(query) > MAX_QUERY_CHARS:
+        raise FilterError(
+            "t",
+            f"this view needs {len(query):,} characters in its address, more than the "
+            f"{MAX_QUERY_CHARS:,} a link can carry (reload, share, downloads): use fewer or "
+            f"longer time ranges",
+        )
+
+
 def to_query(state: AppState) -> str:
     """Serialise ``state`` as a URL query string (``?...``; empty when all defaults)."""
     params = to_params(state)

@@ -29,6 +29,7 @@ from awa.model import (
     FilterError,
     TimeRange,
     all_params,
+    check_query_length,
     format_time_ranges,
     parse_params,
     parse_query,
@@ -362,4 +363,9 @@ def sync(
     if trigger == Ids.GRID:  # show the new grid's bins and ranges
         shown = write_controls(state)
         changed.update({c.id: shown[c.id] for c in CONTROLS if set(c.keys) & set(GRID_KEYS)})
-    return SyncResult(to_query(state), changed, "")
+    query = to_query(state)
+    try:
+        check_query_length(query)
+    except FilterError as exc:
+        return SyncResult(None, changed, str(exc))
+    return SyncResult(query, changed, "")
