@@ -154,7 +154,14 @@ def upload_tab() -> html.Div:
         [
             dcc.Upload(
                 id=Ids.UPLOAD,
-                children=html.Div(["Drop histogram CSV files here or ", html.A("choose files")]),
+                children=html.Div(
+                    [
+                        "Drop histogram CSV or XLSX files here or ",
+                        html.A("choose files"),
+                        f" ({UPLOAD_MAX_BYTES // 1_000_000} MB at most per file; larger files "
+                        "are not sent)",
+                    ]
+                ),
                 multiple=True,
                 max_size=UPLOAD_MAX_BYTES,
                 className="awa-upload",
