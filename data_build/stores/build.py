@@ -269,12 +269,11 @@ def build_stores(
                     f"({now - t_batch:.1f} s for this batch)"
                 )
                 t_batch = now
-        if deferred:
+        if deferred:  # (no second pool when every file is named for its data's day)
             say(f"{len(deferred)} files named for another day than their data's: read last")
-        for path, result in zip(
-            deferred, _ordered_results(deferred, periods, workers), strict=True
-        ):
-            take(result, path, last_pass=True)
+            late = _ordered_results(deferred, periods, workers)
+            for path, result in zip(deferred, late, strict=True):
+                take(result, path, last_pass=True)
         for w in writers.values():
             w.close()
         if not ok:
