@@ -241,3 +241,34 @@ def rebuild_times(
         prev_max[1:] = np.maximum.accumulate(tt[rows])[:-1]
         out_of_order[rows] = tt[rows] < prev_max
     return SpinTimes(out_tt, copy, rebuilt, excluded, repeated, out_of_order)
+
+
+def shared_spins(
+    times: npt.NDArray[np.int64],
+    keys: npt.NDArray[np.uint64],
+    other_times: npt.NDArray[np.int64],
+    other_keys: npt.NDArray[np.uint64],
+) -> tuple[int, int]:
+    """How many spins of one file another file also holds, by time (issue 10).
+
+    Parameters
+    ----------
+    times, keys : numpy.ndarray
+        Shape (spins,): one file's spin times (int64 ns) and :func:`content_keys` (time and
+        data).
+    other_times, other_keys : numpy.ndarray
+        The same for the other file.
+
+    Returns
+    -------
+    tuple of int
+        Spins with the same time and data (repeats), and spins with the same time but other
+        data (conflicts).
+    """
+    if not (times.size and other_times.size):
+        return 0, 0
+    if other_times.max() < times.min() or other_times.min() > times.max():
+        return 0, 0
+    same_time = np.isin(times, other_times)
+    repeats = int((same_time & np.isin(keys, other_keys)).sum())
+    return repeats, int(same_time.sum()) - repeats

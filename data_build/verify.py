@@ -10,7 +10,7 @@ is bad.  One bad file never stops the run.
 from __future__ import annotations
 
 import os
-from collections import deque
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -23,7 +23,7 @@ import pandas as pd
 from awa.chem import days
 from awa.chem.schema import TOF_ARTEFACT
 from data_build.fits import BadFileError, DayData, Quirks, read_day
-from data_build.fits_times import content_keys
+from data_build.fits_times import content_keys, shared_spins
 
 __all__ = [
     "named_day",
@@ -98,13 +98,12 @@ class FileReport:
         Contiguous time blocks of non-clipped, non-duplicate spins, in time order.
     warnings : list of str
         Human-readable warnings (empty for a good file).
-    repeat_of : str
-        Name of an earlier file (in day order) holding some of this file's spins, same time
-        and same data; those spins count there, once.
-    repeated_spins : int
-        How many of this file's spins repeat ``repeat_of`` (all of them: the same observation
-        given twice, e.g. ``YYYY_DDD.fits`` beside ``YYYY_DDD.fits.gz``, or the same file given
-        twice).
+    repeat_of, repeated_spins : str, int
+        An earlier file (day order) and how many of this file's spins it holds with the same
+        time and data (counted there, once); conflict_with, conflicting_spins: the same for
+        spins at its times with other data.
+    data_day : str
+        The UT day (ISO date) holding most of the file's spins; empty if it holds none.
     """
 
     path: str
@@ -117,6 +116,9 @@ class FileReport:
     warnings: list[str] = field(default_factory=list)
     repeat_of: str = ""
     repeated_spins: int = 0
+    data_day: str = ""
+    conflict_with: str = ""
+    conflicting_spins: int = 0
 
 
 @dataclass
@@ -161,7 +163,14 @@ class VerifyReport:
                 what = "all" if f.repeated_spins >= total else f"{f.repeated_spins:,} of"
                 lines.append(
                     f"{f.name} repeats {f.repeat_of}: {what} {total:,} spins, counted once"
-                    f" (in {f.repeat_of})" + (f", day {f.day}" if f.day else "")
+                    f" (in {f.repeat_of})" + (f", day {f.data_day or f.day}" if f.day else "")
+                )
+            if f.data_day and f.day and f.data_day != f.day:
+                lines.append(f"{f.name}: named {f.day} but holds {f.data_day}")
+            if f.conflict_with:
+                lines.append(
+                    f"{f.name}: {f.conflicting_spins:,} spins have the times of"
+                    f" {f.conflict_with} with other data, day {f.data_day}"
                 )
         return lines
 
@@ -246,8 +255,10 @@ def verify_day(day: DayData, path: str | None = None) -> FileReport:
         warnings.insert(0, "no spins")
     warnings.extend(day.notes)
     day_iso = named_day(day.source)
-    if not day_iso and blocks:
-        day_iso = blocks[0].start.date().isoformat()
+    held = _data_day(blocks)
+    if day_iso and held and held != day_iso:
+        warnings.append(f"named {day_iso} but holds {held}")
+    day_iso = day_iso or held
     return FileReport(
         path=path if path is not None else day.source,
         name=day.source,
@@ -256,7 +267,16 @@ def verify_day(day: DayData, path: str | None = None) -> FileReport:
         quirks=quirks,
         blocks=blocks,
         warnings=warnings,
+        data_day=held,
     )
+
+
+def _data_day(blocks: list[TimeBlock]) -> str:
+    """ISO day holding most of the spins of ``blocks`` (a block counts on its start's day)."""
+    per_day: Counter[str] = Counter()
+    for b in blocks:
+        per_day[b.start.date().isoformat()] += b.spins
+    return per_day.most_common(1)[0][0] if per_day else ""
 
 
 def _read_and_verify(path: str | os.PathLike[str]) -> tuple[FileReport, DayData | None]:
@@ -294,23 +314,19 @@ def day_order(path: str | os.PathLike[str]) -> tuple[str, str, int]:
     return (named_day(name) or "~", name.removesuffix(".gz"), 0 if name.endswith(".gz") else 1)
 
 
-#: Files compared for repeated spins: those of the same or an adjacent day, the last few.
-_RECENT_FILES = 3
-
-
 def verify_files(paths: Iterable[str | os.PathLike[str]]) -> VerifyReport:
     """Verify each file (reports in the order given), and find observations given twice.
 
-    Files are read in day order (:func:`day_order`).  A spin of one file with the same time and
-    data as a spin of an earlier file of the same or an adjacent day (a day present as
-    ``.fits`` and ``.fits.gz``, overlapping files) is reported on the later file
-    (:attr:`FileReport.repeat_of`, :attr:`FileReport.repeated_spins`); a path given twice is
-    read once and reported as repeating itself.
+    Files are read in day order (:func:`day_order`) and compared by their data's times, any
+    name.  A spin with the time and data of an earlier file's is reported on the later file
+    (:attr:`FileReport.repeat_of`); the same time with other data is a conflict
+    (:attr:`FileReport.conflict_with`), kept from the file whose name's day is its data's
+    day, else the first in day order.  A path given twice is read once.
     """
     given = list(paths)
     reports: list[FileReport | None] = [None] * len(given)
     seen: dict[str, int] = {}
-    recent: deque[tuple[str, str, npt.NDArray[np.uint64]]] = deque(maxlen=_RECENT_FILES)
+    earlier: list[tuple[FileReport, npt.NDArray[np.int64], npt.NDArray[np.uint64]]] = []
     for i in sorted(range(len(given)), key=lambda j: day_order(given[j])):
         real = os.path.realpath(os.fspath(given[i]))
         if real in seen:
@@ -328,29 +344,53 @@ def verify_files(paths: Iterable[str | os.PathLike[str]]) -> VerifyReport:
         reports[i] = report
         if day is None:
             continue
-        keys = spin_keys(day)
-        for name, other_day, other in recent:
-            near = (
-                not (report.day and other_day)
-                or abs((pd.Timestamp(report.day) - pd.Timestamp(other_day)).days) <= 1
-            )
-            hits = int(np.isin(keys, other).sum()) if near else 0
-            if hits:
-                report.repeat_of, report.repeated_spins = name, hits
-                every = "all" if hits == keys.size else f"{hits:,} of"
-                report.warnings.append(
-                    f"{every} {keys.size:,} spins repeat {name} (same time and data):"
-                    f" counted once, in {name}"
-                )
-                report.status = WARNINGS
-                break
-        recent.append((report.name, report.day, keys))
+        keys, kept = spin_keys(day), ~(day.spins["clipped"] | day.spins["duplicate"]).to_numpy()
+        times = day.spins["SpinStartTime"].to_numpy("datetime64[ns]")[kept].astype(np.int64)
+        _compare(report, times, keys, earlier)
+        if times.size:
+            earlier.append((report, times, keys))
     return VerifyReport([r for r in reports if r is not None])
+
+
+def _compare(
+    report: FileReport,
+    times: npt.NDArray[np.int64],
+    keys: npt.NDArray[np.uint64],
+    earlier: list[tuple[FileReport, npt.NDArray[np.int64], npt.NDArray[np.uint64]]],
+) -> None:
+    """Note on ``report`` the spins it shares with an earlier file (by time, any name)."""
+    for other, o_times, o_keys in earlier:
+        hits, clash = shared_spins(times, keys, o_times, o_keys)
+        if hits and not report.repeat_of:
+            report.repeat_of, report.repeated_spins = other.name, hits
+            every = "all" if hits == keys.size else f"{hits:,} of"
+            report.warnings.append(
+                f"{every} {keys.size:,} spins repeat {other.name} (same time and data):"
+                f" counted once, in {other.name}"
+            )
+        if clash and not report.conflict_with:
+            kept = other.name
+            if report.day == report.data_day and other.day != other.data_day:
+                kept = report.name
+            report.conflict_with, report.conflicting_spins = other.name, clash
+            report.warnings.append(
+                f"{clash:,} spins have the times of {other.name} with other data:"
+                f" the build keeps {kept}'s"
+            )
+        if hits or clash:
+            report.status = WARNINGS if report.status == GOOD else report.status
 
 
 # ---------------------------------------------------------------------------------------
 # Output
 # ---------------------------------------------------------------------------------------
+
+
+#: FileReport fields of the comparison across files, with their defaults.
+_ACROSS: dict[str, Any] = dict.fromkeys(("repeat_of", "data_day", "conflict_with"), "") | {
+    "repeated_spins": 0,
+    "conflicting_spins": 0,
+}
 
 
 def _fmt_time(ts: pd.Timestamp) -> str:
@@ -363,8 +403,7 @@ def format_report(report: VerifyReport) -> str:
     for f in report.files:
         day = f" {f.day}" if f.day else ""
         if f.status == BAD or f.quirks is None:
-            lines.append(f"{f.name}{day}  BAD: {f.reason}")
-            lines.append("")
+            lines.extend((f"{f.name}{day}  BAD: {f.reason}", ""))
             continue
         q = f.quirks
         head = "good" if f.status == GOOD else "WARNINGS: " + "; ".join(f.warnings)
@@ -412,8 +451,7 @@ def report_to_json(report: VerifyReport) -> dict[str, Any]:
                     for b in f.blocks
                 ],
                 "warnings": list(f.warnings),
-                "repeat_of": f.repeat_of,
-                "repeated_spins": f.repeated_spins,
+                **{k: getattr(f, k) for k in _ACROSS},
             }
         )
     return {
@@ -446,8 +484,7 @@ def report_from_json(data: dict[str, Any]) -> VerifyReport:
                     for b in f["blocks"]
                 ],
                 warnings=list(f["warnings"]),
-                repeat_of=str(f.get("repeat_of", "")),
-                repeated_spins=int(f.get("repeated_spins", 0)),
+                **{k: type(v)(f.get(k, v)) for k, v in _ACROSS.items()},
             )
         )
     return VerifyReport(files)

@@ -116,12 +116,60 @@ def test_overlapping_files_count_the_overlap_once(tmp_path: Path) -> None:
     assert (report.files[1].repeat_of, report.files[1].repeated_spins) == ("1986_040.fits.gz", 64)
 
 
-def test_distinct_spins_at_the_same_times_in_two_files_are_both_kept(tmp_path: Path) -> None:
+@pytest.mark.parametrize("other", ["1986_041.fits.gz", "1986_039.fits.gz"])
+def test_other_spins_at_the_same_times_are_a_conflict_kept_once(tmp_path: Path, other: str) -> None:
+    """Same times, other data, a name of another day: the file named for its data's day wins."""
     a = _day(tmp_path / "1986_040.fits.gz", seed=1)
-    b = _day(tmp_path / "1986_041.fits.gz", seed=2)  # same times, other data
+    b = _day(tmp_path / other, seed=2)  # the times of 1986-02-09, other data
     result = _build([a, b], tmp_path / "out")
-    assert _rows(tmp_path / "out")[0] == 256
+    _build([a], tmp_path / "ref")
+    assert _rows(tmp_path / "out") == _rows(tmp_path / "ref") == (128, 0, 512)
+    assert result.counts["spins_conflicting_across_files"] == 128
+    assert result.counts["hk_cycles_conflicting_across_files"] == N_CYCLES
+    assert result.counts["events_science"] == 512
     assert result.repeats == []
+    line = f"{other}: 128 spins have the times of 1986_040.fits.gz with other data;"
+    assert result.conflicts == [line + " kept 1986_040.fits.gz's"]
+    assert "CONFLICT: " + line in result.summary()
+    for spec in (schema.HK_STORE, schema.ME_STORE):
+        df = pd.read_hdf(tmp_path / "out" / spec.filename, spec.key)
+        ref = pd.read_hdf(tmp_path / "ref" / spec.filename, spec.key)
+        assert isinstance(df, pd.DataFrame)
+        assert isinstance(ref, pd.DataFrame)
+        assert df.equals(ref)  # no cycle start twice; the kept cycles are 1986_040's
+    rates = pd.read_hdf(tmp_path / "out" / schema.RATES_STORE.filename, schema.RATES_STORE.key)
+    ref_rates = pd.read_hdf(tmp_path / "ref" / schema.RATES_STORE.filename, schema.RATES_STORE.key)
+    assert isinstance(rates, pd.DataFrame)
+    assert isinstance(ref_rates, pd.DataFrame)
+    assert rates.equals(ref_rates)
+
+    text = format_report(verify_files([a, b]))
+    assert f"{other}: named 1986-02-{10 if '041' in other else '08'} but holds 1986-02-09" in text
+    later, first = (other, "1986_040.fits.gz") if "041" in other else ("1986_040.fits.gz", other)
+    assert f"{later}: 128 spins have the times of {first} with other data" in text
+    assert "the build keeps 1986_040.fits.gz's" in text
+
+
+def test_a_partly_changed_copy_under_another_name_is_stored_once(tmp_path: Path) -> None:
+    """Most spins repeat, a few differ in data at the same times (the tester's case, small)."""
+    cols = ff.default_columns(N_CYCLES, seed=1)
+    a = ff.write_fits(ff.build_hdul(cols), tmp_path / "1986_040.fits.gz")
+    changed = {k: v.copy() for k, v in cols.items()}
+    changed["DR"][40:45, 1] += 7  # five spins of the second cycle, other data, same times
+    b = ff.write_fits(ff.build_hdul(changed), tmp_path / "1986_048.fits.gz")
+    result = _build([a, b], tmp_path / "out")
+    assert _rows(tmp_path / "out") == (128, 0, 512)
+    assert result.counts["spins_repeated_across_files"] == 123
+    assert result.counts["spins_conflicting_across_files"] == 5
+    assert result.conflicts == [
+        "1986_048.fits.gz: 5 spins have the times of 1986_040.fits.gz with other data;"
+        " kept 1986_040.fits.gz's"
+    ]
+    report = verify_files([b, a])
+    assert report.files[0].data_day == "1986-02-09"
+    assert "named 1986-02-17 but holds 1986-02-09" in report.files[0].warnings
+    assert (report.files[0].repeated_spins, report.files[0].conflicting_spins) == (123, 5)
+    assert "1986_048.fits.gz: named 1986-02-17 but holds 1986-02-09" in format_report(report)
 
 
 # ---------------------------------------------------------------------------------------

@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 import tables
 
 from awa.chem import days, hour_index, schema, sidecar
 from data_build import fits, indices, verify
+from data_build.stores.across import Across, Written, data_day, drop_across, written_entry
 from data_build.stores.frames import (
     BadPeriod,
     BuildError,
@@ -86,6 +86,7 @@ class BuildResult:
     seconds: float
     sizes: dict[str, int]
     repeats: list[str] = field(default_factory=list)
+    conflicts: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """Human-readable closing lines of a build."""
@@ -109,6 +110,8 @@ class BuildResult:
             )
         for line in self.repeats:
             lines.append(f"  REPEATED: {line}")
+        for line in self.conflicts:
+            lines.append(f"  CONFLICT: {line}")
         for what in ("kp", "dst"):
             missing = self.counts.get(f"spins_without_{what}", 0)
             if missing:
@@ -132,66 +135,6 @@ def find_fits(fits_dir: str | os.PathLike[str]) -> list[Path]:
         raise BuildError(f"FITS directory {d} does not exist")
     files = [p for p in d.iterdir() if days.is_day_file(p)]
     return sorted(files, key=verify.day_order)
-
-
-#: Files whose rows a new file is compared with (same observation given twice): the last few.
-_RECENT_FILES = 3
-
-
-def _row_keys(df: pd.DataFrame) -> npt.NDArray[np.uint64]:
-    """64-bit key per row over its values (time included, indices Dst and Kp left out)."""
-    frame = df.drop(columns=[c for c in ("Dst", "Kp") if c in df.columns])
-    if not isinstance(frame.index, pd.RangeIndex):
-        frame = frame.reset_index()
-    return np.asarray(pd.util.hash_pandas_object(frame, index=False), dtype=np.uint64)
-
-
-def _times(df: pd.DataFrame) -> npt.NDArray[Any]:
-    if "SpinStartTime" in df.columns:
-        return df["SpinStartTime"].to_numpy()
-    return df.index.get_level_values("SpinStartTime").to_numpy()
-
-
-@dataclass
-class _Seen:
-    """Row keys of one file already written (for rows repeated by a later file)."""
-
-    name: str
-    rates: npt.NDArray[np.uint64]
-    hk: npt.NDArray[np.uint64]
-    me: npt.NDArray[np.uint64]
-
-
-def _drop_repeats(frames: DayFrames, recent: Sequence[_Seen]) -> tuple[int, str]:
-    """Drop the day's spins and cycles that an earlier file already gave (same time and data).
-
-    Returns the number of repeated spins and the name of the file that holds them.  PHA
-    events go with their spin (by spin time, unless another, kept spin has that time).
-    """
-    keys = {k: _row_keys(getattr(frames, k)) for k in ("rates", "hk", "me")}
-    holder = ""
-    rep = {k: np.zeros(v.size, dtype=bool) for k, v in keys.items()}
-    for seen in recent:
-        hit = np.isin(keys["rates"], seen.rates)
-        if hit.any() and not holder:
-            holder = seen.name
-        rep["rates"] |= hit
-        rep["hk"] |= np.isin(keys["hk"], seen.hk)
-        rep["me"] |= np.isin(keys["me"], seen.me)
-    n_rep = int(rep["rates"].sum())
-    if n_rep:
-        times = _times(frames.rates)
-        gone = np.setdiff1d(times[rep["rates"]], times[~rep["rates"]])
-        for name, count in (("pha", "events_science"), ("cal_pha", "events_calibration")):
-            df = getattr(frames, name)
-            drop = np.isin(_times(df), gone)
-            setattr(frames, name, df[~drop])
-            if count in frames.counts:  # the day's counts describe what is stored
-                frames.counts[count] -= int(drop.sum())
-    for name in ("rates", "hk", "me"):
-        if rep[name].any():
-            setattr(frames, name, getattr(frames, name)[~rep[name]])
-    return n_rep, holder
 
 
 def _ordered_results(
@@ -270,54 +213,53 @@ def build_stores(
     quirks = fits.Quirks()
     counts: dict[str, int] = {}
     coverage: list[dict[str, Any]] = []
-    recent: deque[_Seen] = deque(maxlen=_RECENT_FILES)
+    conflicts: list[str] = []
+    written: list[Written] = []
+    deferred: list[Path] = []
+
+    def take(result: DayFrames | FileFailure, path: Path, last_pass: bool) -> None:
+        nonlocal quirks
+        if isinstance(result, FileFailure):
+            failures.append(result)
+            coverage.append(result.coverage())
+            return
+        name = result.source["name"]
+        if not last_pass and data_day(result) not in ("", verify.named_day(name)):
+            deferred.append(path)  # written after the files whose names match their data
+            return
+        n_spins = len(result.rates)
+        across = drop_across(result, written, writers)
+        _note_across(result, across, n_spins, repeats, conflicts, counts, coverage)
+        n_drop = across.dropped_spins
+        if n_drop < n_spins or not n_spins:
+            coverage.append(result.coverage)
+        _merge_day_indices(result, hourly, kp is not None, dst is not None)
+        ranges: dict[str, tuple[int, int]] = {}
+        for spec, frame in (
+            (schema.PHA_STORE, result.pha),
+            (schema.CAL_PHA_STORE, result.cal_pha),
+            (schema.RATES_STORE, result.rates),
+            (schema.HK_STORE, result.hk),
+            (schema.ME_STORE, result.me),
+        ):
+            before = writers[spec.filename].rows
+            writers[spec.filename].append(frame)
+            ranges[spec.filename] = (before, writers[spec.filename].rows)
+        written.append(written_entry(name, result, ranges))
+        ok.append(name)
+        sources.append(result.source)
+        if n_drop < n_spins or not n_spins:  # else counted already, with its twin
+            quirks = quirks + result.quirks
+            for k, v in result.counts.items():
+                counts[k] = counts.get(k, 0) + v
+
     try:
         for spec in schema.STORES:
             expected = len(paths) * (700_000 if "pha" in spec.key else 16_000)
             writers[spec.filename] = _StoreWriter(tmp / spec.filename, spec, expected)
         t_batch = time.perf_counter()
         for i, result in enumerate(_ordered_results(paths, periods, workers), start=1):
-            if isinstance(result, FileFailure):
-                failures.append(result)
-                coverage.append(result.coverage())
-            else:
-                n_spins = len(result.rates)
-                n_rep, holder = _drop_repeats(result, recent)
-                recent.append(
-                    _Seen(
-                        result.source["name"],
-                        _row_keys(result.rates),
-                        _row_keys(result.hk),
-                        _row_keys(result.me),
-                    )
-                )
-                if n_rep:
-                    every = "all" if n_rep == n_spins else f"{n_rep:,} of"
-                    repeats.append(
-                        f"{result.source['name']}: {every} {n_spins:,} spins repeat {holder}"
-                        f" (same time and data), kept once, from {holder}"
-                    )
-                    counts["spins_repeated_across_files"] = (
-                        counts.get("spins_repeated_across_files", 0) + n_rep
-                    )
-                    _note_repeat(result, coverage, n_rep, n_spins, holder)
-                if n_rep < n_spins or not n_spins:
-                    coverage.append(result.coverage)
-                _merge_day_indices(result, hourly, kp is not None, dst is not None)
-                for spec, frame in (
-                    (schema.PHA_STORE, result.pha),
-                    (schema.CAL_PHA_STORE, result.cal_pha),
-                    (schema.RATES_STORE, result.rates),
-                    (schema.HK_STORE, result.hk),
-                    (schema.ME_STORE, result.me),
-                ):
-                    writers[spec.filename].append(frame)
-                ok.append(result.source["name"])
-                sources.append(result.source)
-                if n_rep < n_spins or not n_spins:  # else counted already, with its twin
-                    quirks = quirks + result.quirks
-                    for k, v in result.counts.items():
-                        counts[k] = counts.get(k, 0) + v
+            take(result, paths[i - 1], last_pass=False)
             if i % batch == 0 or i == len(paths):
                 now = time.perf_counter()
                 say(
@@ -327,6 +269,11 @@ def build_stores(
                     f"({now - t_batch:.1f} s for this batch)"
                 )
                 t_batch = now
+        if deferred:  # (no second pool when every file is named for its data's day)
+            say(f"{len(deferred)} files named for another day than their data's: read last")
+            late = _ordered_results(deferred, periods, workers)
+            for path, result in zip(deferred, late, strict=True):
+                take(result, path, last_pass=True)
         for w in writers.values():
             w.close()
         if not ok:
@@ -347,6 +294,7 @@ def build_stores(
             "quirks": quirks.as_dict(),
             "counts": counts,
             "repeats": repeats,
+            "conflicts": conflicts,
         }
         common = {
             "awa_build_version": json.dumps(BUILD_VERSION),
@@ -414,14 +362,43 @@ def build_stores(
         seconds=time.perf_counter() - t0,
         sizes=sizes,
         repeats=repeats,
+        conflicts=conflicts,
     )
 
 
-def _note_repeat(
-    frames: DayFrames, coverage: list[dict[str, Any]], n_rep: int, n_spins: int, holder: str
+def _note_across(
+    frames: DayFrames,
+    across: Across,
+    n_spins: int,
+    repeats: list[str],
+    conflicts: list[str],
+    counts: dict[str, int],
+    coverage: list[dict[str, Any]],
 ) -> None:
-    """Say in the coverage table which file's spins were counted and which were repeats."""
+    """Summary lines, counts and coverage notes of the rows one file shares with others."""
     name = frames.source["name"]
+    n_rep, holder = across.repeated.get("rates", 0), across.repeat_holder
+    n_conf, other = across.conflicting.get("rates", 0), across.conflict_holder
+    if n_rep:
+        every = "all" if n_rep == n_spins else f"{n_rep:,} of"
+        repeats.append(
+            f"{name}: {every} {n_spins:,} spins repeat {holder} (same time and data),"
+            f" kept once, from {holder}"
+        )
+    if n_conf:
+        conflicts.append(
+            f"{name}: {n_conf:,} spins have the times of {other} with other data; kept {other}'s"
+        )
+    for key, value in (
+        ("spins_repeated_across_files", n_rep),
+        ("spins_conflicting_across_files", n_conf),
+        ("hk_cycles_conflicting_across_files", across.conflicting.get("hk", 0)),
+        ("me_cycles_conflicting_across_files", across.conflicting.get("me", 0)),
+    ):
+        if value:
+            counts[key] = counts.get(key, 0) + value
+    if not (n_rep or n_conf):
+        return
     if n_rep == n_spins:  # the whole file repeats: its day is listed once, under the holder
         for entry in coverage:
             if entry.get("file") == holder:
@@ -433,9 +410,15 @@ def _note_repeat(
     entry["spins"] = int(len(frames.rates))
     entry["pha_events"] = int(len(frames.pha))
     entry["calibration_events"] = int(len(frames.cal_pha))
-    entry.setdefault("warnings", []).append(
-        f"{n_rep:,} of {n_spins:,} spins repeat {holder} (counted there)"
-    )
+    if n_rep:
+        entry.setdefault("warnings", []).append(
+            f"{n_rep:,} of {n_spins:,} spins repeat {holder} (counted there)"
+        )
+    if n_conf:
+        entry.setdefault("warnings", []).append(
+            f"{n_conf:,} of {n_spins:,} spins have the times of {other} with other data"
+            f" (dropped: {other}'s kept)"
+        )
 
 
 def _previous_sources(out: Path) -> set[str]:
