@@ -116,8 +116,9 @@ class BuildResult:
             missing = self.counts.get(f"spins_without_{what}", 0)
             if missing:
                 lines.append(
-                    f"  WARNING: {missing:,} spins have no {what.capitalize()}: the index file "
-                    "does not cover their hours (give the files of every year, e.g. --kp per year)"
+                    f"  WARNING: {missing:,} spins have no {what.capitalize()}: the index files "
+                    f"do not cover their hours (give a file for every period, e.g. --{what} "
+                    f"once per {'year' if what == 'kp' else 'file'})"
                 )
         for failure in self.failures:
             lines.append(f"  FAILED {failure.name}: {failure.reason}")
