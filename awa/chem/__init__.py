@@ -10,6 +10,7 @@ of ``awa``).  Modules:
 - :mod:`awa.chem.storms`: the one storm rule on hourly Dst.
 - :mod:`awa.chem.hour_index`: the per-hour row index written by the build.
 - :mod:`awa.chem.sidecar`: the column sidecar file (format, writer, reader).
+- :mod:`awa.chem.species`: species regions of the M-M/Q plane, events and ME boxes in them.
 - :mod:`awa.chem.store_attrs`: store attributes read back (column units).
 - :mod:`awa.chem.table_columns`: the stores' pandas tables read by column name.
 """
@@ -21,6 +22,7 @@ __all__ = [
     "physics",
     "schema",
     "sidecar",
+    "species",
     "storms",
     "store_attrs",
     "table_columns",
