@@ -46,6 +46,24 @@ class Block:
 
     values: dict[str, npt.NDArray[Any]]
     mask: npt.NDArray[np.bool_]
+    #: The run (spin-level) columns of the runs around the block, ``run_starts`` their first
+    #: PHA rows and ``row0`` the block's first PHA row (see :meth:`run_values`).
+    runs: dict[str, npt.NDArray[Any]] | None = None
+    run_starts: npt.NDArray[np.int64] | None = None
+    row0: int = 0
+
+    def run_values(self, name: str, positions: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+        """Run column ``name`` of the events at ``positions`` in the block (few events).
+
+        Raises
+        ------
+        KeyError
+            When the scan did not read run column ``name``.
+        """
+        if self.runs is None or self.run_starts is None:
+            raise KeyError(name)
+        run = np.searchsorted(self.run_starts, positions + self.row0, side="right") - 1
+        return self.runs[name][run]
 
 
 def _needed_spans(
@@ -126,7 +144,7 @@ def scan(
                 mask = ev_ok[a - seg_lo : b - seg_lo] & detector_mask(cols, sel)
                 values = {c: cols[c] for c in event_columns}
                 values.update({c: v[a - seg_lo : b - seg_lo] for c, v in per_event.items()})
-                yield Block(values, mask)
+                yield Block(values, mask, runs, starts, a)
 
 
 def iter_events(
