@@ -148,3 +148,17 @@ def test_fine_grids_convert_the_straddling_events(
     monkeypatch.setattr(physics_bins, "exact_bins", lambda *a: np.full(len(a[0]), -1))
     rough = _hist(sim_store.folder, sel, grid, False)
     assert rough.n_shown < exact.n_shown
+
+
+def test_the_scan_threads_setting_reaches_blosc() -> None:
+    import tables
+
+    from awa.app import build_app
+    from awa.settings import Settings, SettingsError
+
+    assert Settings.from_env({"AWA_SCAN_THREADS": "2"}).scan_threads == 2
+    assert Settings().scan_threads == 1
+    with pytest.raises(SettingsError, match="scan_threads"):
+        Settings(scan_threads=0)
+    build_app(Settings(scan_threads=2, cache_type="null"))
+    assert tables.set_blosc_max_threads(1) == 2  # returns the number in force

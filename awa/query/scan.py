@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import tables
 
 from awa.chem import schema, table_columns
 from awa.chem.sidecar import CHUNK, Sidecar
@@ -33,6 +34,19 @@ from awa.query.store import check_row_limit, get_table, row_ranges
 
 #: Runs read per scan segment (bounds memory: at most 86 events per spin).
 SEGMENT_RUNS = 16_384
+
+
+def set_scan_threads(n: int) -> int:
+    """Use ``n`` Blosc threads to decompress the sidecar's chunks; returns the previous number.
+
+    Raises
+    ------
+    ValueError
+        When ``n`` is not positive.
+    """
+    if n < 1:
+        raise ValueError(f"scan threads must be positive, got {n}")
+    return int(tables.set_blosc_max_threads(n))
 
 
 @dataclass(frozen=True)
