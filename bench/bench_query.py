@@ -350,6 +350,55 @@ def cases(data: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def query_only(data: Path, old: bool, threads: int, repeat: int) -> dict[str, Any]:
+    """The histogram calls alone (no figure): one-day and whole-store E-T and M-M/Q.
+
+    ``old``: M/Q converted per request (the path before the build stored it).
+    """
+    from awa import query
+    from awa.chem import sidecar
+    from awa.query.scan import set_scan_threads
+
+    set_scan_threads(threads)
+    if old:
+        sidecar.Sidecar.has_mpq_code = property(lambda self: False)  # type: ignore[assignment]
+    first, last, nrows = store_span(data)
+    day = Selection(times=(TimeRange(first + dt.timedelta(days=9), first + dt.timedelta(days=10)),))
+    whole = Selection(times=(TimeRange(first, last),))
+    key = query.store_key(data)
+    out: dict[str, Any] = {"events": nrows}
+    for name, sel in (("day", day), ("whole", whole)):
+        calls = {
+            "et": lambda sel=sel: query.et_histogram(key, sel, 8.0),
+            "mmq": lambda sel=sel: query.mmq_histogram(
+                key, sel, 0.02, 0.02, (0.5, 60.0), (0.5, 60.0)
+            ),  # fmt: skip
+        }
+        for kind, fn in calls.items():
+            fn()
+            times, _ = _timed(fn, repeat if name == "day" else max(repeat // 2, 2))
+            out[f"{name}_{kind}_s"] = statistics.median(times)
+    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def format_query_table(rows: dict[str, dict[str, Any]]) -> str:
+    """Markdown table of :func:`query_only` results by path."""
+    lines = [
+        "| path | one-day E-T ms | one-day M-M/Q ms | whole E-T M ev/s | whole M-M/Q M ev/s "
+        "| peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows.items():
+        n = r["events"]
+        lines.append(
+            f"| {name} | {r['day_et_s'] * 1e3:.1f} | {r['day_mmq_s'] * 1e3:.1f} | "
+            f"{n / r['whole_et_s'] / 1e6:.1f} | {n / r['whole_mmq_s'] / 1e6:.1f} | "
+            f"{r['rss_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def format_table(results: list[dict[str, Any]]) -> str:
     head = (
         "| case | what | median ms | baseline ms | speed-up | figure KB | max pts/trace "
@@ -392,7 +441,22 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", help="run only these cases (e.g. 1 2 5a)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--query-only", action="store_true",
+                        help="time the histogram calls alone: stored M/Q, per-request M/Q, "
+                             "2 Blosc threads (one process each, alternating)")  # fmt: skip
     args = parser.parse_args()
+    if args.query_only:
+        paths = {"stored M/Q": (False, 1), "per-request M/Q": (True, 1),
+                 "stored M/Q, 2 Blosc threads": (False, 2)}  # fmt: skip
+        rows: dict[str, dict[str, Any]] = {}
+        for rnd in range(2):  # two rounds, alternating, the faster kept (a shared machine)
+            for name, (old, threads) in paths.items():
+                r = in_child(query_only, args.data, old, threads, args.repeat)
+                print(name, json.dumps(r), flush=True)
+                if rnd == 0 or r["whole_mmq_s"] < rows[name]["whole_mmq_s"]:
+                    rows[name] = r
+        print(format_query_table(rows))
+        return
 
     if args.data == DEFAULT_DATA:
         ensure_store(args.data)
