@@ -111,10 +111,21 @@ def mpq_code_bounds() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]
 
 
 def event_mpq_code(rows: dict[str, npt.NDArray[Any]]) -> npt.NDArray[np.uint16]:
-    """M/Q codes of PHA rows (``Energy``, ``TOF``, ``Voltage_Step``, ``PAPS_lvl`` columns)."""
-    mpq = physics.convert_events(rows["Energy"], rows["TOF"], rows["Voltage_Step"],
-                                 rows["PAPS_lvl"])["mpq"]  # fmt: skip
-    return mpq_code(mpq)
+    """M/Q codes of PHA rows (``Energy``, ``TOF``, ``Voltage_Step``, ``PAPS_lvl`` columns).
+
+    M/Q depends on these four values only, and the events of a chunk share few combinations
+    of them (about 50,000 in 2 million events), so each combination is converted once.
+    """
+    names = ("Energy", "TOF", "Voltage_Step", "PAPS_lvl")
+    key = np.zeros(len(rows["Energy"]), dtype=np.int64)
+    for name in names:  # the bit patterns, 16 bits each
+        v = np.asarray(rows[name])
+        if v.dtype.kind not in "iu" or v.dtype.itemsize > 2:
+            return mpq_code(physics.convert_events(*(rows[n] for n in names))["mpq"])
+        key = (key << 16) | v.view(f"u{v.dtype.itemsize}").astype(np.int64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    mpq = physics.convert_events(*(np.asarray(rows[n])[first] for n in names))["mpq"]
+    return mpq_code(mpq)[inverse.ravel()]
 
 
 class ColumnsError(RuntimeError):
