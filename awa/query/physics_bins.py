@@ -37,7 +37,7 @@ def bins_of(values: npt.NDArray[np.float64], edges: npt.NDArray[np.float64]) -> 
     return np.where(inside, b, OFF)
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=4)  # 4 MB each
 def mass_table(edges: tuple[float, ...], scale: int) -> npt.NDArray[np.int32]:
     """Mass bin times ``scale`` of every channel pair, index ``Energy * 1024 + TOF``.
 
