@@ -11,6 +11,7 @@ from awa.api import guard_paths, make_blueprint
 from awa.background import make_manager
 from awa.cache import init_cache
 from awa.pages import atlas, coverage, explore, shell
+from awa.query.scan import set_scan_threads
 from awa.settings import Settings
 
 
@@ -26,6 +27,7 @@ def build_app(settings: Settings) -> dash.Dash:
     server = Flask("awa")
     server.config["AWA_SETTINGS"] = settings
     init_cache(server, settings)
+    set_scan_threads(settings.scan_threads)
     server.register_blueprint(make_blueprint(settings))
     # Long requests run as background callbacks: local processes, or Celery workers when
     # AWA_REDIS_URL is set (``celery -A awa.worker worker``).

@@ -54,6 +54,7 @@ class _Layers(BaseSettings):
     debug: Any = None
     background_dir: Any = None
     background_days: Any = None
+    scan_threads: Any = None
 
 
 class _MappingEnv(EnvSettingsSource):
@@ -137,6 +138,9 @@ class Settings:
     background_days : float
         Selections longer than this many days draw their histograms as background
         callbacks with a progress bar (``AWA_BACKGROUND_DAYS``, default 3).
+    scan_threads : int
+        Blosc decompression threads of the column scans (``AWA_SCAN_THREADS``, default 1:
+        more gave no gain on the 2-core machine, bench/README.md).
     """
 
     data_dir: Path = Path("awa_data")
@@ -151,6 +155,7 @@ class Settings:
     debug: bool = False
     background_dir: Path | None = None
     background_days: float = 3.0
+    scan_threads: int = 1
 
     def __post_init__(self) -> None:
         if self.cache_type not in CACHE_TYPES:
@@ -159,7 +164,8 @@ class Settings:
             )
         if self.cache_type == "redis" and not self.redis_url:
             raise SettingsError("cache type 'redis' needs AWA_REDIS_URL")
-        for name in ("cache_timeout", "scatter_max_events", "max_rows", "chunk_rows"):
+        for name in ("cache_timeout", "scatter_max_events", "max_rows", "chunk_rows",
+                     "scan_threads"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
         if self.timeline_points < 10:
@@ -220,6 +226,7 @@ class Settings:
             ("AWA_MAX_ROWS", "max_rows"),
             ("AWA_CHUNK_ROWS", "chunk_rows"),
             ("AWA_TIMELINE_POINTS", "timeline_points"),
+            ("AWA_SCAN_THREADS", "scan_threads"),
         ):
             num = _int(var)
             if num is not None:

@@ -78,6 +78,8 @@ def _where(r: TimeRange) -> str:
 
 
 def _default_filters(df: pd.DataFrame, sel: Selection) -> pd.DataFrame:
+    if "L" not in df.columns:  # the spin-level columns are index levels of the PHA store
+        df = df.reset_index()
     keep = np.ones(len(df), dtype=bool)
     if sel.l_range:
         keep &= df["L"].between(*sel.l_range).to_numpy()
@@ -193,7 +195,15 @@ def run_case(name: str, data: Path, spec: dict[str, Any], repeat: int) -> dict[s
     """One case in this process: warm-up, ``repeat`` timed runs, baseline, peak RSS."""
     from awa import views
 
-    settings = Settings(data_dir=data, cache_type="null")
+    settings = Settings(data_dir=data, cache_type="null", **spec.get("settings", {}))
+    if settings.scan_threads != 1:
+        from awa.query.scan import set_scan_threads
+
+        set_scan_threads(settings.scan_threads)
+    if spec.get("old"):  # the path before the build stored M/Q: converted per request
+        from awa.chem import sidecar
+
+        sidecar.Sidecar.has_mpq_code = property(lambda self: False)  # type: ignore[assignment]
     sel: Selection = spec["sel"]
     state = _state(sel, **spec.get("view", {}))
     kind = spec["kind"]
@@ -299,7 +309,7 @@ def cases(data: Path) -> dict[str, dict[str, Any]]:
     whole = TimeRange(first, last)
     hour = TimeRange(day.start + dt.timedelta(hours=5), day.start + dt.timedelta(hours=6))
     storm = Selection(times=(month,), l_range=(3.0, 4.0), kp_range=(4.0, 9.0))
-    return {
+    out: dict[str, dict[str, Any]] = {
         "1": {"label": "one-day E-T", "kind": "et", "sel": Selection(times=(day,)),
               "baseline": baseline_et},
         "2": {"label": "one-day M-M/Q", "kind": "mmq", "sel": Selection(times=(day,)),
@@ -315,9 +325,78 @@ def cases(data: Path) -> dict[str, dict[str, Any]]:
         "5b": {"label": "whole store E-T, L 3-4, Kp>=4", "kind": "et",
                "sel": Selection(times=(whole,), l_range=(3.0, 4.0), kp_range=(4.0, 9.0)),
                "rows": nrows},
+        "5c": {"label": "whole store M-M/Q, default filters", "kind": "mmq",
+               "sel": Selection(times=(whole,)), "rows": nrows},
         "6": {"label": "case 1 repeated (cache hit)", "kind": "cache",
               "sel": Selection(times=(day,))},
+        "7": {"label": "one-day E-T, every channel (1024 x 1024 bins)", "kind": "et",
+              "sel": Selection(times=(day,)), "view": {"et_bin": 1.0}},
+        "8": {"label": "one-day M-M/Q, 501 x 501 bins (team grid 0.5-100, 0.0046)",
+              "kind": "mmq", "sel": Selection(times=(day,)),
+              "view": {"grid": "team", "mmq_binx": 0.0046, "mmq_biny": 0.0046,
+                       "mmq_x": (0.5, 100.0), "mmq_y": (0.5, 100.0)}},
     }  # fmt: skip
+    # whole-store scans with 2 Blosc threads (settings.scan_threads)
+    for name in ("5a", "5c"):
+        two = dict(out[name], settings={"scan_threads": 2},
+                   label=out[name]["label"] + " [2 Blosc threads]")  # fmt: skip
+        two.pop("baseline", None)
+        out[name + "-2t"] = two
+    # the same M-M/Q cases on the path before stored M/Q (the baseline of this change)
+    for name in ("2", "5c"):
+        old = dict(out[name], old=True, label=out[name]["label"] + " [per-request M/Q]")
+        old.pop("baseline", None)
+        out[name + "-old"] = old
+    return out
+
+
+def query_only(data: Path, old: bool, threads: int, repeat: int) -> dict[str, Any]:
+    """The histogram calls alone (no figure): one-day and whole-store E-T and M-M/Q.
+
+    ``old``: M/Q converted per request (the path before the build stored it).
+    """
+    from awa import query
+    from awa.chem import sidecar
+    from awa.query.scan import set_scan_threads
+
+    set_scan_threads(threads)
+    if old:
+        sidecar.Sidecar.has_mpq_code = property(lambda self: False)  # type: ignore[assignment]
+    first, last, nrows = store_span(data)
+    day = Selection(times=(TimeRange(first + dt.timedelta(days=9), first + dt.timedelta(days=10)),))
+    whole = Selection(times=(TimeRange(first, last),))
+    key = query.store_key(data)
+    out: dict[str, Any] = {"events": nrows}
+    for name, sel in (("day", day), ("whole", whole)):
+        calls = {
+            "et": lambda sel=sel: query.et_histogram(key, sel, 8.0),
+            "mmq": lambda sel=sel: query.mmq_histogram(
+                key, sel, 0.02, 0.02, (0.5, 60.0), (0.5, 60.0)
+            ),  # fmt: skip
+        }
+        for kind, fn in calls.items():
+            fn()
+            times, _ = _timed(fn, repeat if name == "day" else max(repeat // 2, 2))
+            out[f"{name}_{kind}_s"] = statistics.median(times)
+    out["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def format_query_table(rows: dict[str, dict[str, Any]]) -> str:
+    """Markdown table of :func:`query_only` results by path."""
+    lines = [
+        "| path | one-day E-T ms | one-day M-M/Q ms | whole E-T M ev/s | whole M-M/Q M ev/s "
+        "| peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in rows.items():
+        n = r["events"]
+        lines.append(
+            f"| {name} | {r['day_et_s'] * 1e3:.1f} | {r['day_mmq_s'] * 1e3:.1f} | "
+            f"{n / r['whole_et_s'] / 1e6:.1f} | {n / r['whole_mmq_s'] / 1e6:.1f} | "
+            f"{r['rss_mb']:.0f} |"
+        )
+    return "\n".join(lines)
 
 
 def format_table(results: list[dict[str, Any]]) -> str:
@@ -362,7 +441,22 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", help="run only these cases (e.g. 1 2 5a)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--query-only", action="store_true",
+                        help="time the histogram calls alone: stored M/Q, per-request M/Q, "
+                             "2 Blosc threads (one process each, alternating)")  # fmt: skip
     args = parser.parse_args()
+    if args.query_only:
+        paths = {"stored M/Q": (False, 1), "per-request M/Q": (True, 1),
+                 "stored M/Q, 2 Blosc threads": (False, 2)}  # fmt: skip
+        rows: dict[str, dict[str, Any]] = {}
+        for rnd in range(2):  # two rounds, alternating, the faster kept (a shared machine)
+            for name, (old, threads) in paths.items():
+                r = in_child(query_only, args.data, old, threads, args.repeat)
+                print(name, json.dumps(r), flush=True)
+                if rnd == 0 or r["whole_mmq_s"] < rows[name]["whole_mmq_s"]:
+                    rows[name] = r
+        print(format_query_table(rows))
+        return
 
     if args.data == DEFAULT_DATA:
         ensure_store(args.data)

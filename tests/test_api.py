@@ -238,8 +238,8 @@ def test_importing_awa_does_not_import_dash() -> None:
 def test_uploaded_grid_too_fine_to_draw_is_a_message() -> None:
     from awa.model import AppState
 
-    edges = np.arange(0.0, 1025.0)  # 1024 x 1024 one-channel bins
-    hist = query.Hist2D(np.ones((1024, 1024)), edges, edges, 1024 * 1024, 1024 * 1024)
+    edges = np.arange(0.0, 1101.0)  # 1100 x 1100 bins: more than the 1024 x 1024 drawn
+    hist = query.Hist2D(np.ones((1100, 1100)), edges, edges, 1100 * 1100, 1100 * 1100)
     text = export.histogram_csv(hist, "et", "fine", AppState())
     view = views.upload_view([_upload(text)], ["fine.csv"])
     assert "too many to draw" in view.caption

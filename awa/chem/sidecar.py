@@ -12,6 +12,14 @@ file beside the stores holding, in the row order of the stores:
     one row per maximal run of consecutive PHA rows in which all of them are equal (bit for
     bit), with ``start``, the first PHA row of the run.  Filters on these columns are
     evaluated once per run instead of once per event.
+``/pha/events/mpq_code``
+    Mass per charge of every event (spec section 4, :func:`awa.chem.physics.convert_events`),
+    computed once by the build as a uint16 code of log10(M/Q) (:func:`mpq_code`, about 1.3
+    bytes per event compressed).  A code stands for a known interval of M/Q
+    (:func:`mpq_code_bounds`); the query layer bins codes with a look-up table and recomputes
+    exactly only the few events whose code straddles a bin edge.  Mass needs no column: it is
+    a function of the Energy and TOF channels alone.  Sidecars written before this column
+    exist (``has_mpq_code`` is then False and M/Q is computed per request).
 ``/rates/<column>``
     The rates columns :data:`awa.chem.schema.SIDECAR_RATES_COLUMNS`, one row per rates row.
 
@@ -33,7 +41,7 @@ import numpy as np
 import numpy.typing as npt
 import tables
 
-from awa.chem import schema
+from awa.chem import physics, schema
 from awa.chem.table_columns import coldtype, read_columns
 
 #: Format version of the sidecar (attribute ``awa_columns_version``).
@@ -45,6 +53,79 @@ SAMPLE = 4096
 #: Compression: chosen by measurement (bench/README.md); LZ4 with byte shuffle decodes the
 #: four event columns at about 130M events/s on one core, 2.9 bytes per event.
 FILTERS = tables.Filters(complevel=5, complib="blosc:lz4", shuffle=True)
+
+
+#: The M/Q code (``/pha/events/mpq_code``): code 0 is NaN (no valid M/Q), code 1 every M/Q
+#: below ``10**MPQ_LOG_MIN`` (0 included), code ``MPQ_CODES - 1`` every M/Q at or above
+#: ``10**MPQ_LOG_MAX``; codes 2 to ``MPQ_CODES - 2`` split the decades between evenly in
+#: log10 (7.6e-5 decade each, 0.018 %).  Its version is the attribute ``mpq_code_version``.
+MPQ_LOG_MIN = -2.0
+MPQ_LOG_MAX = 3.0
+MPQ_CODES = 65536
+MPQ_CODE_VERSION = 1
+_MPQ_STEP = (MPQ_LOG_MAX - MPQ_LOG_MIN) / (MPQ_CODES - 3)
+#: Relative widening of a code's interval that covers the rounding of log10 and power.
+_MPQ_SLACK = 1e-9
+
+
+def mpq_code(mpq: npt.ArrayLike) -> npt.NDArray[np.uint16]:
+    """The uint16 code of M/Q values (amu/e): see :data:`MPQ_LOG_MIN`.
+
+    Parameters
+    ----------
+    mpq : array_like, shape (n,)
+        M/Q in amu/e (NaN allowed) from :func:`awa.chem.physics.mass_per_charge`.
+
+    Returns
+    -------
+    numpy.ndarray of uint16, shape (n,)
+        The codes; ``mpq_code_bounds()[c]`` holds every value coded ``c``.
+    """
+    v = np.asarray(mpq, dtype=np.float64)
+    code = np.zeros(v.shape, dtype=np.int64)
+    finite = np.isfinite(v)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        steps = np.floor((np.log10(np.where(finite & (v > 0), v, 1.0)) - MPQ_LOG_MIN) / _MPQ_STEP)
+    code[finite] = np.clip(steps[finite], -1, MPQ_CODES - 3).astype(np.int64) + 2
+    code[finite & (v <= 0)] = 1
+    code[np.isposinf(v)] = MPQ_CODES - 1
+    return code.astype(np.uint16)
+
+
+def mpq_code_bounds() -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Closed intervals ``[low[c], high[c]]`` (amu/e) that hold every M/Q coded ``c``.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray), each shape (MPQ_CODES,)
+        Lower and upper bounds, widened by a relative 1e-9 against rounding; code 0 (NaN)
+        has NaN bounds, code 1 starts at -inf and the last code ends at +inf.
+    """
+    k = np.arange(MPQ_CODES, dtype=np.float64) - 2.0
+    low = 10.0 ** (MPQ_LOG_MIN + k * _MPQ_STEP) * (1.0 - _MPQ_SLACK)
+    high = 10.0 ** (MPQ_LOG_MIN + (k + 1.0) * _MPQ_STEP) * (1.0 + _MPQ_SLACK)
+    low[1], high[1] = -np.inf, 10.0**MPQ_LOG_MIN * (1.0 + _MPQ_SLACK)
+    high[-1] = np.inf
+    low[0] = high[0] = np.nan
+    return low, high
+
+
+def event_mpq_code(rows: dict[str, npt.NDArray[Any]]) -> npt.NDArray[np.uint16]:
+    """M/Q codes of PHA rows (``Energy``, ``TOF``, ``Voltage_Step``, ``PAPS_lvl`` columns).
+
+    M/Q depends on these four values only, and the events of a chunk share few combinations
+    of them (about 50,000 in 2 million events), so each combination is converted once.
+    """
+    names = ("Energy", "TOF", "Voltage_Step", "PAPS_lvl")
+    key = np.zeros(len(rows["Energy"]), dtype=np.int64)
+    for name in names:  # the bit patterns, 16 bits each
+        v = np.asarray(rows[name])
+        if v.dtype.kind not in "iu" or v.dtype.itemsize > 2:
+            return mpq_code(physics.convert_events(*(rows[n] for n in names))["mpq"])
+        key = (key << 16) | v.view(f"u{v.dtype.itemsize}").astype(np.int64)
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    mpq = physics.convert_events(*(np.asarray(rows[n])[first] for n in names))["mpq"]
+    return mpq_code(mpq)[inverse.ravel()]
 
 
 class ColumnsError(RuntimeError):
@@ -130,6 +211,7 @@ def write_columns(
             for c in schema.SIDECAR_RUN_COLUMNS
         }
         run_nodes["start"] = _earray(h5, "/pha/runs", "start", np.dtype(np.int64), n_pha // 40)
+        code_node = _earray(h5, "/pha/events", "mpq_code", np.dtype(np.uint16), n_pha)
         previous: dict[str, Any] | None = None
         n_runs = 0
         last_time = None
@@ -137,6 +219,7 @@ def write_columns(
             rows = read_columns(pha, pha_names, c0, min(c0 + chunk_rows, n_pha))
             for c, node in ev_nodes.items():
                 node.append(rows[c])
+            code_node.append(event_mpq_code(rows))
             change = np.zeros(len(rows["SpinStartTime"]), dtype=bool)
             for c in schema.SIDECAR_RUN_COLUMNS:
                 bits = _bits(rows[c])
@@ -166,6 +249,7 @@ def write_columns(
         _write_samples(h5, "/rates", "SpinStartTime")
         attrs = h5.root._v_attrs
         attrs["awa_columns_version"] = VERSION
+        attrs["mpq_code_version"] = MPQ_CODE_VERSION
         attrs["pha_nrows"] = n_pha
         attrs["pha_runs"] = n_runs
         attrs["rates_nrows"] = n_rates
@@ -223,6 +307,16 @@ class Sidecar:
         if path not in self._samples:
             self._samples[path] = np.asarray(self.h5.get_node(f"{path}_sample").read())
         return self._samples[path]
+
+    @property
+    def has_mpq_code(self) -> bool:
+        """True when the build stored M/Q codes (``/pha/events/mpq_code``) of this format."""
+        attrs = self.h5.root._v_attrs
+        return bool(
+            "mpq_code_version" in attrs._v_attrnames
+            and int(attrs["mpq_code_version"]) == MPQ_CODE_VERSION
+            and "/pha/events/mpq_code" in self.h5
+        )
 
     @property
     def n_runs(self) -> int:

@@ -15,15 +15,26 @@ from awa.figures.common import COLORSCALE, base_layout
 HOVER_CELLS = 80_000
 #: Largest grid drawn with float32 z and the counts in the hover (8 bytes a cell).
 LEVEL_CELLS = 100_000
-#: Largest grid a heatmap figure draws (the team's E-T grid, 501 x 501 = 251,001 cells, fits).
-#: Grids above :data:`LEVEL_CELLS` send z as uint16 colour levels (:func:`level_heatmap`):
-#: 2 bytes a cell, base64 typed arrays, no per-cell hover, a figure under 1.5 MB (measured
-#: 0.7 MB at 251,001 cells).  Finer grids are still available as CSV downloads.
-MAX_FIGURE_CELLS = 262_144
+#: Largest grid drawn with uint16 colour levels (the team's E-T grid, 501 x 501 = 251,001
+#: cells, fits).  Grids above :data:`LEVEL_CELLS` send z as colour levels
+#: (:func:`level_heatmap`): base64 typed arrays, no per-cell hover, a figure under 1.5 MB
+#: (measured 0.7 MB at 251,001 cells).
+UINT16_CELLS = 262_144
+#: Largest grid a heatmap figure draws: the full-resolution E-T grid, 1024 x 1024 channels.
+#: Above :data:`UINT16_CELLS` z is sent as uint8 colour levels (:data:`BYTE_LEVELS`), 1 byte
+#: a cell: 1.42 MB for 1024 x 1024.  Finer grids are still available as CSV downloads.
+MAX_FIGURE_CELLS = 1_048_576
 #: Largest JSON of a heatmap figure the app sends (bytes).
 MAX_FIGURE_BYTES = 1_500_000
 #: Colour levels of :func:`level_heatmap` between the colour limits (fits uint16).
 LEVELS = 60_000
+#: Colour levels of the grids above :data:`UINT16_CELLS`: uint8 values 1-126 without 63.  The
+#: JSON sent escapes "/" (6 bytes), which base64 writes for 6-bit groups of ones: bytes below
+#: 128 other than 63 and 127 never give one, so the payload is 4/3 byte a cell whatever the
+#: counts.
+BYTE_LEVELS = 125
+#: The uint8 value skipped by the byte levels (its low 6 bits are all ones).
+_SKIPPED = 63
 #: Grids up to this size carry the full hover (physical values, bin limits) per cell.
 RICH_HOVER_CELLS = 20_000
 
@@ -99,7 +110,9 @@ def level_heatmap(
 
     Level 0 is an empty bin (transparent); levels 1 to ``LEVELS + 1`` span the colour limits
     evenly in log10(counts) (counts outside the limits take the end colours).  plotly sends
-    the uint16 array as a base64 typed array: 2 bytes a cell, whatever the counts.
+    the uint16 array as a base64 typed array: 2 bytes a cell, whatever the counts.  Grids
+    above :data:`UINT16_CELLS` cells get :data:`BYTE_LEVELS` levels as uint8 (1 byte a cell,
+    the value 63 skipped: see :data:`BYTE_LEVELS`).
 
     Parameters
     ----------
@@ -122,20 +135,27 @@ def level_heatmap(
     )
     if hi <= lo:
         hi = lo + 1.0
-    per_decade = LEVELS / (hi - lo)
-    level = 1 + np.clip(np.rint((logc - lo) * per_decade), 0, LEVELS)
-    z = np.where(filled, level, 0).astype(np.uint16)
-    top_level = LEVELS + 1
+    small = counts.size <= UINT16_CELLS
+    levels, dtype = (LEVELS, np.uint16) if small else (BYTE_LEVELS - 1, np.uint8)
+    per_decade = levels / (hi - lo)
+    level = 1 + np.clip(np.rint((logc - lo) * per_decade), 0, levels)
+    if not small:
+        level += level >= _SKIPPED
+    z = np.where(filled, level, 0).astype(dtype)
+    top_level = levels + 1 + (not small)
     viridis = pcolors.sequential.Viridis
     scale: list[list[Any]] = [[0.0, "rgba(0,0,0,0)"]]
     for i, colour in enumerate(viridis):
-        scale.append([(1 + LEVELS * i / (len(viridis) - 1)) / top_level, colour])
+        scale.append([(1 + (top_level - 1) * i / (len(viridis) - 1)) / top_level, colour])
     decades = np.arange(np.ceil(lo), np.floor(hi) + 1)
+    ticks = 1 + (decades - lo) * per_decade
+    if not small:
+        ticks += ticks >= _SKIPPED
     return go.Heatmap(
         x=x, y=y, z=z, zmin=0, zmax=top_level, colorscale=scale, hovertemplate=hover,
         colorbar={
             "title": {"text": colorbar_title, "side": "right"},
-            "tickvals": (1 + (decades - lo) * per_decade).tolist(),
+            "tickvals": ticks.tolist(),
             "ticktext": [f"{10**d:g}" for d in decades],
             "thickness": 14,
         },

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import tables
 
 from awa.chem import schema, table_columns
 from awa.chem.sidecar import CHUNK, Sidecar
@@ -35,6 +36,19 @@ from awa.query.store import check_row_limit, get_table, row_ranges
 SEGMENT_RUNS = 16_384
 
 
+def set_scan_threads(n: int) -> int:
+    """Use ``n`` Blosc threads to decompress the sidecar's chunks; returns the previous number.
+
+    Raises
+    ------
+    ValueError
+        When ``n`` is not positive.
+    """
+    if n < 1:
+        raise ValueError(f"scan threads must be positive, got {n}")
+    return int(tables.set_blosc_max_threads(n))
+
+
 @dataclass(frozen=True)
 class Block:
     """Consecutive PHA rows of a scan: columns read and the mask of the selected events.
@@ -46,6 +60,24 @@ class Block:
 
     values: dict[str, npt.NDArray[Any]]
     mask: npt.NDArray[np.bool_]
+    #: The run (spin-level) columns of the runs around the block, ``run_starts`` their first
+    #: PHA rows and ``row0`` the block's first PHA row (see :meth:`run_values`).
+    runs: dict[str, npt.NDArray[Any]] | None = None
+    run_starts: npt.NDArray[np.int64] | None = None
+    row0: int = 0
+
+    def run_values(self, name: str, positions: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+        """Run column ``name`` of the events at ``positions`` in the block (few events).
+
+        Raises
+        ------
+        KeyError
+            When the scan did not read run column ``name``.
+        """
+        if self.runs is None or self.run_starts is None:
+            raise KeyError(name)
+        run = np.searchsorted(self.run_starts, positions + self.row0, side="right") - 1
+        return self.runs[name][run]
 
 
 def _needed_spans(
@@ -126,7 +158,7 @@ def scan(
                 mask = ev_ok[a - seg_lo : b - seg_lo] & detector_mask(cols, sel)
                 values = {c: cols[c] for c in event_columns}
                 values.update({c: v[a - seg_lo : b - seg_lo] for c, v in per_event.items()})
-                yield Block(values, mask)
+                yield Block(values, mask, runs, starts, a)
 
 
 def iter_events(

@@ -73,9 +73,12 @@ def test_team_grid_drawn_and_downloadable(browser: Any, served: str, shots: Path
     assert lines[0].startswith("# Filters:")
     assert lines[1].startswith("# PLOTTITLE: E-T")
     assert len(lines) == 3 + 1 + 501  # three '#' lines, the x edges, 501 rows
-    # a grid too fine to draw still offers its CSV
+    # every channel (1024 x 1024) is drawn as colour levels, and offers its CSV
     page.goto(f"{served}/?{T}&etbin=1&etx=0,1023&ety=0,1023")
-    _caption(page, "#et-caption", "too many to draw")
+    _caption(page, "#et-caption", "1,048,576 bins: drawn as colour levels")
+    shape = page.eval_on_selector(ET, "e => [e._fullData[0].z.length, e._fullData[0].z[0].length]")
+    assert shape == [1024, 1024]
+    page.screenshot(path=str(shots / "pha_et_every_channel_1600x1000.png"))
     fine = _get(served, page, "#et-download")
     assert len(fine.splitlines()) == 3 + 1 + 1024
 
