@@ -78,6 +78,8 @@ def _where(r: TimeRange) -> str:
 
 
 def _default_filters(df: pd.DataFrame, sel: Selection) -> pd.DataFrame:
+    if "L" not in df.columns:  # the team's layout: the spin columns are index levels
+        df = df.reset_index()
     keep = np.ones(len(df), dtype=bool)
     if sel.l_range:
         keep &= df["L"].between(*sel.l_range).to_numpy()
