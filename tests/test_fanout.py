@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from awa import fanout, query
+from awa import background, fanout, query
 from awa.model import Selection, TimeRange
 from awa.model.selection import SweepLimit
 from awa.settings import Settings
@@ -106,7 +107,7 @@ def test_a_worker_with_other_stores_refuses_its_chunk(
 @pytest.mark.redis
 @pytest.mark.timeout(240)
 def test_two_celery_workers_draw_the_exact_histogram(
-    sim_store: SimulatedStores, tmp_path: Path
+    sim_store: SimulatedStores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from awa.background import make_celery
 
@@ -148,6 +149,16 @@ def test_two_celery_workers_draw_the_exact_histogram(
             assert hosts == {"a", "b"}, log
             assert steps[-1] == (24, 24)
             assert [d for d, _ in steps] == sorted(d for d, _ in steps)
+
+        # The views' hook inside a worker task: a two-day selection goes to fan_out.
+        fake = SimpleNamespace(app=app, request=SimpleNamespace(id="job-1", called_directly=False))
+        monkeypatch.setattr(fanout, "_current_task", lambda: fake)
+        two = Selection(times=(TimeRange(T0 - dt.timedelta(days=1), WHOLE_DAY.end),))
+        reports: list[tuple[str, int, int]] = []
+        with background.progress_scope(lambda *r: reports.append(r)):
+            got = fanout.histogram(query.et_histogram, "E-T", key, two, 8.0)
+        _same(got, query.et_histogram(key, two, 8.0))
+        assert reports[-1] == ("E-T", 2, 2)
 
         # Cancel: the caller stops at the first progress report; the rest is revoked.
         class Stop(Exception):
