@@ -228,6 +228,11 @@ def fit(events: list[float], seconds: list[float], mission: float) -> str:
     if len(events) < 2:
         return "one size: no fit"
     b, a = np.polyfit(np.asarray(events), np.asarray(seconds), 1)
+    if b <= 0:
+        return (
+            f"t = {a:.3g} s + {b * 1e6:.3g} s per M events: cost did not grow with size "
+            f"(load changed between runs, or cost follows the selection); no projection"
+        )
     return (f"t = {a:.3g} s + {b * 1e6:.3g} s per M events -> {a + b * mission:.1f} s at "
             f"{mission:.0e} events")  # fmt: skip
 
@@ -264,6 +269,12 @@ def report(runs: list[dict[str, Any]], mission: float) -> str:
         if len(pts) == len(runs):
             lines.append(f"- case {name} ({pts[0][2]}): "
                          f"{fit([p[0] for p in pts], [p[1] for p in pts], mission)}")  # fmt: skip
+        if name.startswith("5") and pts:
+            ev, t, _ = pts[-1]
+            lines.append(
+                f"  - at the {ev / 1e6:.1f}M-event store's rate ({ev / t / 1e6:.2f}M "
+                f"events/s): {mission / (ev / t):.0f} s at {mission:.0e} events"
+            )
     return "\n".join(lines)
 
 
@@ -298,8 +309,10 @@ def main() -> None:
         stores, info = build(n, paths, args.workers, args.rebuild)
         events = bq.store_span(stores)[2]
         print(f"{n} days: {events:,} events, build {info}", flush=True)
+        pages = bq.in_child(page_times, stores, args.repeat)
+        print(json.dumps({"pages": pages}), flush=True)
         run = {"days": n, "events": events, "build": info, "sizes": sizes(stores),
-               "pages": bq.in_child(page_times, stores, args.repeat),
+               "pages": pages,
                "queries": query_all(stores, args.repeat, args.cases,
                                    not args.no_baseline)}  # fmt: skip
         runs.append(run)
