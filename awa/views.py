@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from awa import background, export, query, upload
+from awa import export, fanout, query, upload
 from awa.chem import schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
@@ -191,9 +191,9 @@ def et_view(settings: Settings, state: AppState) -> View:
                              download_link("et", state))  # fmt: skip
         if empty is not None:
             return empty
-        hist = query.et_histogram(
+        hist = fanout.histogram(
+            query.et_histogram, "E-T",
             key, sel, view.et_bin, view.et_x, view.et_y, settings.max_rows, settings.chunk_rows,
-            progress=background.day_progress("E-T"),
         )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
@@ -250,10 +250,10 @@ def mmq_view(settings: Settings, state: AppState) -> View:
         if empty is not None:
             return empty
         bx, by, exact = mmq_bins(view)
-        hist = query.mmq_histogram(
+        hist = fanout.histogram(
+            query.mmq_histogram, "M-M/Q",
             key, sel, bx, by, view.mmq_x, view.mmq_y, view.mmq_norm,
-            settings.max_rows, settings.chunk_rows, progress=background.day_progress("M-M/Q"),
-            exact_range=exact,
+            settings.max_rows, settings.chunk_rows, exact_range=exact,
         )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)

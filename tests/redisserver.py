@@ -115,11 +115,12 @@ class CeleryWorker:
 
 
 def start_celery_worker(
-    app: str, env: Mapping[str, str], folder: Path, timeout: float = 30.0
+    app: str, env: Mapping[str, str], folder: Path, timeout: float = 30.0, name: str = "awa-test"
 ) -> CeleryWorker:
     """Start ``celery -A app worker`` (solo pool) with ``env`` added; wait until ready.
 
-    Readiness is the worker's "ready." log line (it connects to the broker first).
+    Readiness is the worker's "ready." log line (it connects to the broker first).  Its
+    node name is ``<name>-<pid of this process>@127.0.0.1``.
     """
     folder.mkdir(parents=True, exist_ok=True)
     log_path = folder / "celery.log"
@@ -132,7 +133,7 @@ def start_celery_worker(
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", app, "worker", "--pool=solo",
              "--concurrency=1", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--hostname", f"awa-test-{os.getpid()}@127.0.0.1"],
+             "--without-heartbeat", "--hostname", f"{name}-{os.getpid()}@127.0.0.1"],
             cwd=folder, env=full_env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     worker = CeleryWorker(proc, log_path)
