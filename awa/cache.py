@@ -76,11 +76,15 @@ def cache_config(settings: Settings) -> dict[str, Any]:
 
 
 def init_cache(server: Flask, settings: Settings) -> None:
-    """Bind ``cache`` to ``server`` with the configuration of ``settings``."""
+    """Bind ``cache`` to ``server`` with the configuration of ``settings``, and the store of
+    long views (:func:`awa.view_store.init_view_store`)."""
     with warnings.catch_warnings():
         # NullCache is chosen deliberately (AWA_CACHE_TYPE=null); its warning says so.
         warnings.filterwarnings("ignore", message="Flask-Caching: CACHE_TYPE is set to Null")
         cache.init_app(server, config=cache_config(settings))
+    from awa.view_store import init_view_store
+
+    init_view_store(server, settings)
 
 
 def _active() -> bool:

@@ -11,7 +11,7 @@ import html
 from pathlib import Path
 from typing import Any
 
-from awa import background, query
+from awa import background, query, view_store
 from awa.chem import schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
@@ -44,6 +44,7 @@ __all__ = [
     "download_link",
     "download_title",
     "et_view",
+    "events_csv_refusal",
     "graph_config",
     "grid_cells",
     "me_timeline_view",
@@ -70,8 +71,10 @@ def resolve_state(settings: Settings, state: AppState) -> AppState:
 
 
 def download_link(name: str, state: AppState) -> str:
-    """Relative URL of the CSV download ``name`` for ``state`` (served by ``awa.api``)."""
-    return f"download/{name}.csv{to_query(state)}"
+    """Relative URL of the CSV download ``name`` for ``state`` (served by ``awa.api``).
+
+    A query string too long for a link is stored and named by its id (``?v=<id>``)."""
+    return f"download/{name}.csv{view_store.shorten(to_query(state))}"
 
 
 def check_ranges(settings: Settings, state: AppState) -> None:
@@ -92,6 +95,29 @@ def check_ranges(settings: Settings, state: AppState) -> None:
             f"touch), more than the {settings.max_ranges:,} one view may have "
             f"(AWA_MAX_RANGES); use fewer, longer ranges"
         )
+
+
+def events_csv_refusal(settings: Settings, state: AppState, histogram_url: str) -> str | None:
+    """Why the events CSV of ``state`` is refused before streaming, or None when it is not.
+
+    The rows are the PHA events of the time ranges (hour index, nothing read); beyond
+    ``settings.events_csv_max_rows`` the message offers the histogram CSV
+    (``histogram_url``) instead.
+
+    Raises
+    ------
+    query.StoreMissingError
+        When the PHA store is missing.
+    """
+    rows = query.estimate_cost(settings.data_dir, state.selection.times).events
+    if rows <= settings.events_csv_max_rows:
+        return None
+    return (
+        f"the events CSV of this view would hold up to {rows:,} events (the rows of its time "
+        f"ranges), more than the {settings.events_csv_max_rows:,} an events download may "
+        f"hold (AWA_EVENTS_CSV_MAX_ROWS). Download the E-T histogram CSV instead: "
+        f"{histogram_url} , or choose shorter time ranges."
+    )
 
 
 def _failure(exc: Exception, title: str) -> View:
@@ -228,8 +254,14 @@ def data_dir_status(settings: Settings) -> str:
 
 
 def state_of(search: str | None) -> AppState:
-    """The state a URL query string describes (bad parameters are skipped)."""
-    return parse_query(search)[0]
+    """The state a URL query string describes (bad parameters are skipped).
+
+    ``?v=<id>`` stands for the stored view; a bad or unknown id describes the default
+    state (the URL callback says why, :func:`awa.pages.explore.on_change`)."""
+    try:
+        return parse_query(view_store.expand(search))[0]
+    except FilterError:
+        return AppState()
 
 
 def mmq_view(settings: Settings, state: AppState) -> View:

@@ -272,3 +272,30 @@ def _children_named(folder: Path) -> list[int]:
 
 
 
+
+
+# ---------------------------------------------------------------------------------------
+# The events CSV beyond its row limit
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_too_large_events_csv_is_refused_before_streaming(three_days: SimulatedStores) -> None:
+    folder = three_days.folder
+    rows = query.count_rows(folder, parse_time_ranges("1986-039-0000:0600"))
+    settings = Settings(data_dir=folder, cache_type="null", events_csv_max_rows=rows - 1)
+    client = create_app(settings).server.test_client()
+    r = client.get("/download/events.csv?t=1986-039-0000:0600&L=3,8")
+    assert r.status_code == 413
+    text = r.get_data(as_text=True)
+    assert f"would hold up to {rows:,} events" in text
+    assert f"more than the {rows - 1:,} an events download may hold" in text
+    url = "http://localhost/download/et.csv?t=1986-039-0000:1986-039-0600&L=3,8"
+    assert f"Download the E-T histogram CSV instead: {url} ," in text
+    assert r.headers["Content-Type"].startswith("text/plain")
+    # the offered histogram downloads
+    assert client.get(url.removeprefix("http://localhost")).status_code == 200
+    # at the limit, the events stream
+    ok = create_app(replace(settings, events_csv_max_rows=rows)).server.test_client()
+    r = ok.get("/download/events.csv?t=1986-039-0000:0600")
+    assert r.status_code == 200
+    assert r.get_data(as_text=True).count("\n") > 10

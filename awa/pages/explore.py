@@ -22,8 +22,8 @@ import dash
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from awa import background, views
-from awa.model import TimeRange, parse_time_ranges
+from awa import background, view_store, views
+from awa.model import FilterError, TimeRange, parse_time_ranges
 from awa.pages import me as me_page
 from awa.pages.cards import et_card, mmq_card, timeline_card, upload_tab
 from awa.pages.controls import (
@@ -173,11 +173,17 @@ def on_change(
         new_times = (r,)
     from_url = trigger in (None, "", Ids.URL)
     values = {str(c.id): controls.get(str(c.id)) for c in CONTROLS}
-    result = sync(trigger, search, values, _defaults(settings) if from_url else (), new_times)
+    bad_id = ""
+    try:  # a stored view (?v=<id>): its query string
+        search = view_store.expand(search)
+    except FilterError as exc:
+        bad_id, search = f"URL: {exc}", ""
+    result = sync(trigger, search, values, _defaults(settings) if from_url else (), new_times,
+                  shorten=view_store.shorten)  # fmt: skip
     return {
         "search": dash.no_update if result.search is None else result.search,
         "controls": {str(c.id): result.controls.get(c.id, dash.no_update) for c in CONTROLS},
-        "message": result.message,
+        "message": bad_id or result.message,
     }
 
 

@@ -97,7 +97,8 @@ function(search, et, mmq, shown) {
     var params = new URLSearchParams(search || "");
     var t = (params.get("t") || "").trim();
     var parts = t.split(/[;,\\n]+/).filter(function (s) { return s.trim(); });
-    var sel = parts.length === 0 ? "the default time range" :
+    var sel = params.get("v") ? "the stored view " + params.get("v") :
+        parts.length === 0 ? "the default time range" :
         parts.length === 1 ? parts[0] :
         parts.length + " time ranges, " + parts[0] + " to " + parts[parts.length - 1];
     var busy = function (c) { return typeof c === "string" && c.indexOf("Updating for") === 0; };
