@@ -7,21 +7,21 @@ process:
   folder; a job whose page has not polled for ``Settings.job_grace`` seconds (the tab was
   closed, the network is gone) stops itself;
 - SIGTERM stops the job (the handler a web worker installed is not inherited);
-- the job stops when the process that started it is gone: the kernel sends it SIGTERM
-  (Linux ``PR_SET_PDEATHSIG``), and a watchdog checks the parent as well, so a job never
-  outlives the server.
+- the job stops when the process that started it is gone (a watchdog thread compares its
+  parent process id with the server's every second), so a job never outlives the server.
+  (Linux's ``PR_SET_PDEATHSIG`` is not used: it fires when the parent *thread* ends, and
+  threaded servers start jobs from short-lived request threads.)
 
 Start, end and stop of each job are logged on ``awa.jobs``, one line each.
 """
 
 from __future__ import annotations
 
-import ctypes
+import faulthandler
 import functools
 import logging
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -34,24 +34,9 @@ log = logging.getLogger("awa.jobs")
 
 __all__ = ["GuardedDiskcacheManager", "beat_key", "guard_job"]
 
-#: ``prctl`` option: signal sent to this process when its parent thread exits (Linux).
-_PR_SET_PDEATHSIG = 1
-
-
 def beat_key(key: str) -> str:
     """The cache key of the heartbeat of job ``key`` (time of its page's last poll, s)."""
     return f"{key}-awa-beat"
-
-
-def _die_with_parent() -> None:
-    """Ask the kernel for SIGTERM when the parent exits (Linux; elsewhere the watchdog)."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    except (OSError, AttributeError):  # pragma: no cover - no prctl: the watchdog remains
-        pass
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -102,7 +87,7 @@ def guard_job(
     """
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
-    _die_with_parent()
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where it is
     if os.getppid() != parent:  # the parent went before the request above
         os._exit(1)
     watchdog = threading.Thread(
