@@ -6,7 +6,8 @@ process:
 - every poll of the job's page (a request for its result) writes a heartbeat in the job
   folder; a job whose page has not polled for ``Settings.job_grace`` seconds (the tab was
   closed, the network is gone) stops itself;
-- SIGTERM stops the job (the handler a web worker installed is not inherited);
+- SIGTERM stops the job (the default action is restored: the handler a web worker
+  installed is not inherited, and a job stuck in C code still stops);
 - the job stops when the process that started it is gone (a watchdog thread compares its
   parent process id with the server's every second), so a job never outlives the server.
   (Linux's ``PR_SET_PDEATHSIG`` is not used: it fires when the parent *thread* ends, and
@@ -25,7 +26,6 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 from typing import Any
 
 from dash import DiskcacheManager
@@ -37,11 +37,6 @@ __all__ = ["GuardedDiskcacheManager", "beat_key", "guard_job"]
 def beat_key(key: str) -> str:
     """The cache key of the heartbeat of job ``key`` (time of its page's last poll, s)."""
     return f"{key}-awa-beat"
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    log.info("job %d stopped: SIGTERM", os.getpid())
-    os._exit(128 + signum)
 
 
 def _watch(cache: Any, key: str, grace: float, parent: int) -> None:
@@ -85,7 +80,9 @@ def guard_job(
     result_key : str
         The job's result key (its heartbeat key derives from it).
     """
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    # the kernel's default action, not a Python handler: it works even when the job is stuck
+    # in C code holding the interpreter lock (a lock inherited locked through the fork)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # kill -USR1: where it is
     if os.getppid() != parent:  # the parent went before the request above
