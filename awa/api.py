@@ -20,8 +20,8 @@ from flask import (
     stream_with_context,
 )
 
-from awa import coverage, export, me_export, pha_grid, query, timeline_export, views
-from awa.model import PARAM_BY_KEY, FilterError, parse_query
+from awa import coverage, export, me_export, pha_grid, query, timeline_export, view_store, views
+from awa.model import PARAM_BY_KEY, VIEW_ID_KEY, FilterError, parse_query
 from awa.query.me import CycleFilter
 from awa.settings import Settings
 
@@ -39,7 +39,20 @@ def known_query(raw: bytes) -> str:
 def ignored_parameters(raw: bytes) -> list[str]:
     """Names of the query-string parameters AWA does not know, in order, once each."""
     pairs = parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True)
-    return list(dict.fromkeys(k for k, _ in pairs if k not in PARAM_BY_KEY))
+    known = (*PARAM_BY_KEY, VIEW_ID_KEY)
+    return list(dict.fromkeys(k for k, _ in pairs if k not in known))
+
+
+def page_query() -> str:
+    """The request's query string with a stored view (``?v=<id>``) expanded, AWA's keys only.
+
+    Raises
+    ------
+    FilterError
+        When the view id is malformed or unknown (:func:`awa.view_store.expand`).
+    """
+    raw = request.query_string.decode("utf-8", "replace")
+    return known_query((view_store.expand(raw) or "").lstrip("?").encode("utf-8"))
 
 
 def _csv_response(chunks: Iterator[str], filename: str) -> Response:
@@ -61,7 +74,11 @@ def make_blueprint(settings: Settings) -> Blueprint:
     bp = Blueprint("awa_api", __name__)
 
     def _state() -> tuple[views.AppState | None, Response | None]:
-        state, errors = parse_query(known_query(request.query_string))
+        try:
+            state, errors = parse_query(page_query())
+        except FilterError as exc:
+            return None, _error(404 if isinstance(exc, view_store.UnknownViewError) else 400,
+                                f"Bad parameters: {exc}")  # fmt: skip
         if errors:
             return None, _error(400, "Bad parameters: " + "; ".join(errors))
         state = views.resolve_state(settings, state)
@@ -121,6 +138,9 @@ def make_blueprint(settings: Settings) -> Blueprint:
             if kind == "events":
                 # fail before streaming: a missing store or too many rows is a clear error,
                 # never a file cut short
+                et_url = request.url_root + views.download_link("et", state).lstrip("/")
+                if (refusal := views.events_csv_refusal(settings, state, et_url)) is not None:
+                    return _error(413, refusal)
                 query.check_row_limit(
                     query.count_rows(settings.data_dir, sel.times), settings.max_rows or None,
                     "PHA rows", scans="an event download may scan",
@@ -178,7 +198,11 @@ def _me_download(settings: Settings, kind: str) -> Response:
     The query string is the page's: the timeline sums the boxes of URL key ``boxes``; the
     per-cycle filters of the selection apply to all three (:class:`awa.query.me.CycleFilter`).
     """
-    state, errors = parse_query(known_query(request.query_string))
+    try:
+        state, errors = parse_query(page_query())
+    except FilterError as exc:
+        return _error(404 if isinstance(exc, view_store.UnknownViewError) else 400,
+                      f"Bad parameters: {exc}")  # fmt: skip
     if errors:
         return _error(400, "Bad parameters: " + "; ".join(errors))
     state = views.resolve_state(settings, state)

@@ -12,8 +12,9 @@ spelling, and no key depends on how a function was called (positional or keyword
 values spelt out or not, ``2`` or ``2.0``).
 
 A ``progress`` argument (a callback of the background callbacks) says how a result is
-computed, never what it is: it is left out of keys, and a call that passes one runs without
-the cache (the function then memoizes its parts itself, e.g. one histogram per day).
+computed, never what it is: it is left out of keys, so a call that passes one reads and fills
+the same entry as a call without (the function may memoize its parts itself, e.g. one
+histogram per whole day).
 
 Nothing here holds per-request state in module globals: ``cache`` is the late-bound
 extension object (its storage lives in the backend).
@@ -48,8 +49,7 @@ log = logging.getLogger(__name__)
 
 cache = Cache()
 
-#: Keyword arguments that steer how a result is computed, not what it is: not in keys,
-#: and a call passing one (not None) runs uncached.
+#: Keyword arguments that steer how a result is computed, not what it is: not in keys.
 UNKEYED = ("progress",)
 
 
@@ -76,11 +76,15 @@ def cache_config(settings: Settings) -> dict[str, Any]:
 
 
 def init_cache(server: Flask, settings: Settings) -> None:
-    """Bind ``cache`` to ``server`` with the configuration of ``settings``."""
+    """Bind ``cache`` to ``server`` with the configuration of ``settings``, and the store of
+    long views (:func:`awa.view_store.init_view_store`)."""
     with warnings.catch_warnings():
         # NullCache is chosen deliberately (AWA_CACHE_TYPE=null); its warning says so.
         warnings.filterwarnings("ignore", message="Flask-Caching: CACHE_TYPE is set to Null")
         cache.init_app(server, config=cache_config(settings))
+    from awa.view_store import init_view_store
+
+    init_view_store(server, settings)
 
 
 def _active() -> bool:
@@ -187,15 +191,16 @@ def _store(key: str, value: Any) -> None:
 def cached(fn: F) -> F:
     """Memoize ``fn`` in ``cache`` (key: :func:`memo_key`) when a Flask app is active.
 
-    Outside an app context ``fn`` runs directly, and so does a call passing a keyword
-    argument of :data:`UNKEYED` (e.g. ``progress``).  ``fn.uncached`` is the original
-    function and ``fn.key(*args, **kwargs)`` the key of a call.
+    Outside an app context ``fn`` runs directly.  A call passing a keyword argument of
+    :data:`UNKEYED` (e.g. ``progress``) shares the key of the same call without it: a
+    stored result is returned at once, else ``fn`` runs with it and its result is stored.
+    ``fn.uncached`` is the original function and ``fn.key(*args, **kwargs)`` the key of a
+    call.
     """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        steered = any(kwargs.get(name) is not None for name in UNKEYED)
-        if steered or not _active():
+        if not _active():
             return fn(*args, **kwargs)
         key = memo_key(fn, *args, **kwargs)
         hit = _lookup(key)

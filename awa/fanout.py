@@ -5,8 +5,8 @@ days, at most ``max_chunks`` of them); each chunk is one task of a Celery group 
 worker of the app's Celery app (``AWA_REDIS_URL``); the caller sums the chunk histograms
 (integer counts add exactly; weighted sums to rounding).
 
-- Progress: ``progress(done, total)`` counts the UTC days of the finished chunks, so the
-  background callback's bar reads "412 of 2000 days" as before.
+- Progress: ``progress(step)`` after each finished chunk says the whole ranges, UTC day
+  pieces and events of the chunks done so far (:class:`awa.query.pieces.Step`).
 - Cancel: when the caller stops (an exception, or its background job is revoked) the
   group's tasks are revoked; a chunk task whose parent job is revoked returns at once.
 - No deadlock: each chunk is claimed once (Redis ``SET NX``) by whoever starts it first,
@@ -40,6 +40,7 @@ from awa import background, query
 from awa.model import Selection, TimeRange
 from awa.model.selection import SweepLimit
 from awa.query import Hist2D, Progress, StoreKey
+from awa.query.pieces import Step
 from awa.settings import Settings
 
 if TYPE_CHECKING:
@@ -287,6 +288,21 @@ def register(app: Celery, settings: Settings) -> None:
         return out
 
 
+def _step(times: tuple[TimeRange, ...], plan: Plan, parts: dict[int, Hist2D]) -> Step:
+    """What the finished chunks ``parts`` cover: whole ranges, UTC day pieces, events."""
+    ranges_done = sum(
+        all(i in parts for i, c in enumerate(plan.chunks) if r.start <= c.start < r.end)
+        for r in times
+    )
+    return Step(
+        ranges_done=ranges_done,
+        ranges_total=len(times),
+        pieces_done=sum(plan.days[i] for i in parts),
+        pieces_total=sum(plan.days),
+        events=sum(int(h.n_selected) for h in parts.values()),
+    )
+
+
 def fan_out(
     app: Celery,
     kind: str,
@@ -316,7 +332,8 @@ def fan_out(
     plan : Plan, optional
         The chunks (default :func:`plan_chunks` of ``sel.times``).
     progress : callable, optional
-        ``progress(done, total)`` in UTC days of finished chunks.
+        ``progress(step)`` (:class:`awa.query.pieces.Step`) after each finished chunk:
+        whole ranges, UTC day pieces and events of the chunks done so far.
     local : bool
         The caller also claims and draws chunks (set inside a worker task, so that the
         request finishes when no other worker is free).
@@ -399,7 +416,7 @@ def fan_out(
             if done != reported:
                 reported, last_change = done, time.monotonic()
                 if progress is not None:
-                    progress(done, sum(plan.days))
+                    progress(_step(sel.times, plan, parts))
             if pending and not drawn_here:
                 if time.monotonic() - last_change > stall_seconds:
                     if not local:

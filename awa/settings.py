@@ -53,7 +53,12 @@ class _Layers(BaseSettings):
     timeline_points: Any = None
     debug: Any = None
     background_dir: Any = None
-    background_days: Any = None
+    background_events: Any = None
+    background_ranges: Any = None
+    max_ranges: Any = None
+    request_seconds: Any = None
+    job_grace: Any = None
+    events_csv_max_rows: Any = None
     scan_threads: Any = None
 
 
@@ -135,9 +140,25 @@ class Settings:
         (``AWA_BACKGROUND_DIR``; default ``<cache_dir>/background`` when ``AWA_CACHE_DIR``
         is set, else a per-user folder in the system temporary directory).  With
         ``AWA_REDIS_URL`` set, background callbacks run in Celery workers instead.
-    background_days : float
-        Selections longer than this many days draw their histograms as background
-        callbacks with a progress bar (``AWA_BACKGROUND_DAYS``, default 3).
+    background_events : int
+        Selections whose time ranges hold more PHA events than this (estimated from the
+        hour index) draw their histograms as background callbacks with a progress bar and
+        a cancel button (``AWA_BACKGROUND_EVENTS``, default 2e6).
+    background_ranges : int
+        So do selections of more time ranges than this (``AWA_BACKGROUND_RANGES``,
+        default 20), whatever their events.
+    max_ranges : int
+        Most time ranges of one selection, after adjacent ranges are merged
+        (``AWA_MAX_RANGES``, default 2000); more get a message.
+    request_seconds : float
+        Time budget of a figure drawn in the foreground, s (``AWA_REQUEST_SECONDS``,
+        default 30); a figure that exceeds it gets a message instead.
+    job_grace : float
+        A background job whose page has not polled for this long is cancelled, s
+        (``AWA_JOB_GRACE``, default 30).
+    events_csv_max_rows : int
+        Largest events CSV, in PHA rows of its time ranges (``AWA_EVENTS_CSV_MAX_ROWS``,
+        default 2e7); larger ones are refused before streaming.
     scan_threads : int
         Blosc decompression threads of the column scans (``AWA_SCAN_THREADS``, default 1:
         more gave no gain on the 2-core machine, bench/README.md).
@@ -154,7 +175,12 @@ class Settings:
     timeline_points: int = 2000
     debug: bool = False
     background_dir: Path | None = None
-    background_days: float = 3.0
+    background_events: int = 2_000_000
+    background_ranges: int = 20
+    max_ranges: int = 2000
+    request_seconds: float = 30.0
+    job_grace: float = 30.0
+    events_csv_max_rows: int = 20_000_000
     scan_threads: int = 1
 
     def __post_init__(self) -> None:
@@ -165,13 +191,15 @@ class Settings:
         if self.cache_type == "redis" and not self.redis_url:
             raise SettingsError("cache type 'redis' needs AWA_REDIS_URL")
         for name in ("cache_timeout", "scatter_max_events", "max_rows", "chunk_rows",
-                     "scan_threads"):  # fmt: skip
+                     "background_events", "background_ranges", "max_ranges",
+                     "events_csv_max_rows", "scan_threads"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
         if self.timeline_points < 10:
             raise SettingsError(f"timeline_points must be >= 10, got {self.timeline_points}")
-        if not self.background_days > 0:  # also rejects NaN
-            raise SettingsError(f"background_days must be positive, got {self.background_days}")
+        for name in ("request_seconds", "job_grace"):
+            if not getattr(self, name) > 0:  # also rejects NaN
+                raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
 
     @classmethod
     def from_env(
@@ -226,14 +254,20 @@ class Settings:
             ("AWA_MAX_ROWS", "max_rows"),
             ("AWA_CHUNK_ROWS", "chunk_rows"),
             ("AWA_TIMELINE_POINTS", "timeline_points"),
+            ("AWA_BACKGROUND_EVENTS", "background_events"),
+            ("AWA_BACKGROUND_RANGES", "background_ranges"),
+            ("AWA_MAX_RANGES", "max_ranges"),
+            ("AWA_EVENTS_CSV_MAX_ROWS", "events_csv_max_rows"),
             ("AWA_SCAN_THREADS", "scan_threads"),
         ):
             num = _int(var)
             if num is not None:
                 values[name] = num
-        days = _float("AWA_BACKGROUND_DAYS")
-        if days is not None:
-            values["background_days"] = days
+        for var, name in (("AWA_REQUEST_SECONDS", "request_seconds"),
+                          ("AWA_JOB_GRACE", "job_grace")):
+            sec = _float(var)
+            if sec is not None:
+                values[name] = sec
         if src.get("AWA_BACKGROUND_DIR"):
             values["background_dir"] = Path(src["AWA_BACKGROUND_DIR"])
         if src.get("AWA_DEBUG"):

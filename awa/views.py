@@ -8,14 +8,10 @@ names none), calls the query layer and a figure builder, and turns every expecte
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import plotly.graph_objects as go
-
-from awa import export, fanout, query, upload
+from awa import background, fanout, query, view_store
 from awa.chem import schema
 from awa.figures.common import caption, message_figure, span_text
 from awa.figures.et import et_figure
@@ -25,7 +21,6 @@ from awa.model import (
     AppState,
     FilterError,
     TimeRange,
-    ViewOptions,
     format_boxes,
     format_time_range,
     parse_float,
@@ -36,15 +31,32 @@ from awa.model import (
 from awa.pha_grid import level_note, mmq_bins, mmq_edges, rejection_note
 from awa.query.me import CycleFilter, filters_caption
 from awa.settings import Settings
+from awa.view_base import View, grid_cells, too_fine, wrap
+from awa.views_upload import upload_view
 
-
-@dataclass(frozen=True)
-class View:
-    """What a figure slot shows: the figure, its caption and the CSV download link."""
-
-    figure: go.Figure
-    caption: str
-    download: str
+__all__ = [
+    "BASE_GRAPH_CONFIG",
+    "AppState",
+    "View",
+    "check_ranges",
+    "clip_times",
+    "data_dir_status",
+    "download_link",
+    "download_title",
+    "et_view",
+    "events_csv_refusal",
+    "graph_config",
+    "grid_cells",
+    "me_timeline_view",
+    "me_view",
+    "mmq_view",
+    "no_data_message",
+    "resolve_state",
+    "state_of",
+    "storm_options",
+    "timeline_view",
+    "upload_view",
+]
 
 
 def resolve_state(settings: Settings, state: AppState) -> AppState:
@@ -59,12 +71,59 @@ def resolve_state(settings: Settings, state: AppState) -> AppState:
 
 
 def download_link(name: str, state: AppState) -> str:
-    """Relative URL of the CSV download ``name`` for ``state`` (served by ``awa.api``)."""
-    return f"download/{name}.csv{to_query(state)}"
+    """Relative URL of the CSV download ``name`` for ``state`` (served by ``awa.api``).
+
+    A query string too long for a link is stored and named by its id (``?v=<id>``)."""
+    return f"download/{name}.csv{view_store.shorten(to_query(state))}"
+
+
+def check_ranges(settings: Settings, state: AppState) -> None:
+    """Refuse a selection of more time ranges than ``settings.max_ranges``.
+
+    The ranges are counted after overlapping and touching ones are merged (the URL parser
+    merges them).
+
+    Raises
+    ------
+    query.SelectionTooLargeError
+        With the number of ranges, the limit and what to do.
+    """
+    n = len(state.selection.times)
+    if n > settings.max_ranges:
+        raise query.SelectionTooLargeError(
+            f"the selection has {n:,} time ranges (after merging those that overlap or "
+            f"touch), more than the {settings.max_ranges:,} one view may have "
+            f"(AWA_MAX_RANGES); use fewer, longer ranges"
+        )
+
+
+def events_csv_refusal(settings: Settings, state: AppState, histogram_url: str) -> str | None:
+    """Why the events CSV of ``state`` is refused before streaming, or None when it is not.
+
+    The rows are the PHA events of the time ranges (hour index, nothing read); beyond
+    ``settings.events_csv_max_rows`` the message offers the histogram CSV
+    (``histogram_url``) instead.
+
+    Raises
+    ------
+    query.StoreMissingError
+        When the PHA store is missing.
+    """
+    rows = query.estimate_cost(settings.data_dir, state.selection.times).events
+    if rows <= settings.events_csv_max_rows:
+        return None
+    return (
+        f"the events CSV of this view would hold up to {rows:,} events (the rows of its time "
+        f"ranges), more than the {settings.events_csv_max_rows:,} an events download may "
+        f"hold (AWA_EVENTS_CSV_MAX_ROWS). Download the E-T histogram CSV instead: "
+        f"{histogram_url} , or choose shorter time ranges."
+    )
 
 
 def _failure(exc: Exception, title: str) -> View:
-    if isinstance(exc, query.StoreMissingError):
+    if isinstance(exc, background.BudgetExceededError):
+        msg = f"Too slow for one request: {exc}"
+    elif isinstance(exc, query.StoreMissingError):
         msg = f"No data: {exc}"
     elif isinstance(exc, query.SelectionTooLargeError):
         msg = f"Selection too large: {exc}"
@@ -73,22 +132,7 @@ def _failure(exc: Exception, title: str) -> View:
     else:  # pragma: no cover - unexpected errors are reported, not hidden
         raise exc
     # a message can quote user text (a URL value): escaped, so plotly shows it as text
-    return View(message_figure(_wrap(html.escape(msg, quote=False)), title), msg, "")
-
-
-def grid_cells(x_edges: np.ndarray, y_edges: np.ndarray) -> int:
-    """Number of cells of a histogram grid with these bin edges."""
-    return max(len(x_edges) - 1, 0) * max(len(y_edges) - 1, 0)
-
-
-def _too_fine(title: str, cells: int, advice: str, download: str = "") -> View:
-    msg = (
-        f"{cells:,} bins are too many to draw (at most {MAX_FIGURE_CELLS:,} keep the figure "
-        f"under 1.5 MB): {advice}."
-    )
-    if download:
-        msg += " The histogram CSV below holds every bin."
-    return View(message_figure(_wrap(msg), title), msg, download)
+    return View(message_figure(wrap(html.escape(msg, quote=False)), title), msg, "")
 
 
 def _no_time(settings: Settings, title: str) -> View:
@@ -129,19 +173,7 @@ def no_data_message(settings: Settings, spec: schema.StoreSpec,
 def _no_data(settings: Settings, spec: schema.StoreSpec, times: tuple[TimeRange, ...],
              title: str) -> View | None:  # fmt: skip
     msg = no_data_message(settings, spec, times)
-    return None if msg is None else View(message_figure(_wrap(msg), title), msg, "")
-
-
-def _wrap(text: str, width: int = 70) -> str:
-    words, lines, line = text.split(), [], ""
-    for w in words:
-        if len(line) + len(w) + 1 > width and line:
-            lines.append(line)
-            line = w
-        else:
-            line = f"{line} {w}".strip()
-    lines.append(line)
-    return "<br>".join(lines)
+    return None if msg is None else View(message_figure(wrap(msg), title), msg, "")
 
 
 def _scatter_or_note(
@@ -173,6 +205,7 @@ def et_view(settings: Settings, state: AppState) -> View:
     if not sel.times:
         return _no_time(settings, title)
     try:
+        check_ranges(settings, state)
         key = query.store_key(settings.data_dir)
         empty = _no_data(settings, schema.PHA_STORE, sel.times, title)
         note = ""
@@ -187,14 +220,16 @@ def et_view(settings: Settings, state: AppState) -> View:
             query.channel_edges(*view.et_y, view.et_bin),
         )
         if cells > MAX_FIGURE_CELLS:
-            return _too_fine(title, cells, "widen the bin or narrow the TOF/energy ranges",
+            return too_fine(title, cells, "widen the bin or narrow the TOF/energy ranges",
                              download_link("et", state))  # fmt: skip
         if empty is not None:
             return empty
-        hist = fanout.histogram(
-            query.et_histogram, "E-T",
-            key, sel, view.et_bin, view.et_x, view.et_y, settings.max_rows, settings.chunk_rows,
-        )  # fmt: skip
+        with background.foreground_budget(settings.request_seconds):
+            hist = fanout.histogram(
+                query.et_histogram, "E-T",
+                key, sel, view.et_bin, view.et_x, view.et_y, settings.max_rows,
+                settings.chunk_rows,
+            )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
     head = f"{title}: {hist.n_shown:,} of {hist.n_selected:,} events"
@@ -220,8 +255,14 @@ def data_dir_status(settings: Settings) -> str:
 
 
 def state_of(search: str | None) -> AppState:
-    """The state a URL query string describes (bad parameters are skipped)."""
-    return parse_query(search)[0]
+    """The state a URL query string describes (bad parameters are skipped).
+
+    ``?v=<id>`` stands for the stored view; a bad or unknown id describes the default
+    state (the URL callback says why, :func:`awa.pages.explore.on_change`)."""
+    try:
+        return parse_query(view_store.expand(search))[0]
+    except FilterError:
+        return AppState()
 
 
 def mmq_view(settings: Settings, state: AppState) -> View:
@@ -234,6 +275,7 @@ def mmq_view(settings: Settings, state: AppState) -> View:
     if not sel.times:
         return _no_time(settings, title)
     try:
+        check_ranges(settings, state)
         key = query.store_key(settings.data_dir)
         empty = _no_data(settings, schema.PHA_STORE, sel.times, title)
         note = ""
@@ -245,16 +287,17 @@ def mmq_view(settings: Settings, state: AppState) -> View:
                 return shown
         cells = grid_cells(*mmq_edges(view))
         if cells > MAX_FIGURE_CELLS:
-            return _too_fine(title, cells, "widen the log10 bins or narrow the M/Q and M ranges",
+            return too_fine(title, cells, "widen the log10 bins or narrow the M/Q and M ranges",
                              download_link("mmq", state))  # fmt: skip
         if empty is not None:
             return empty
         bx, by, exact = mmq_bins(view)
-        hist = fanout.histogram(
-            query.mmq_histogram, "M-M/Q",
-            key, sel, bx, by, view.mmq_x, view.mmq_y, view.mmq_norm,
-            settings.max_rows, settings.chunk_rows, exact_range=exact,
-        )  # fmt: skip
+        with background.foreground_budget(settings.request_seconds):
+            hist = fanout.histogram(
+                query.mmq_histogram, "M-M/Q",
+                key, sel, bx, by, view.mmq_x, view.mmq_y, view.mmq_norm, settings.max_rows,
+                settings.chunk_rows, exact_range=exact,
+            )  # fmt: skip
     except (query.StoreMissingError, query.SelectionTooLargeError, FilterError) as exc:
         return _failure(exc, title)
     weight = " (weighted by BRn/Rn)" if hist.weighted else ""
@@ -299,6 +342,7 @@ def timeline_view(settings: Settings, state: AppState, zoom: TimeRange | None = 
     panels = (*view.panels, *(own_panel_name(q) for q in view.tl_quantities), "Kp", "Dst")
     spin_sel = spin_filters(sel) if view.tl_filtered else None
     try:
+        check_ranges(settings, state)
         key = query.store_key(settings.data_dir)
         if (empty := _no_data(settings, schema.RATES_STORE, sel.times, title)) is not None:
             return empty
@@ -336,6 +380,7 @@ def me_view(settings: Settings, state: AppState) -> View:
     if not sel.times:
         return _no_time(settings, title)
     try:
+        check_ranges(settings, state)
         if (empty := _no_data(settings, schema.ME_STORE, sel.times, title)) is not None:
             return empty
         totals = query.me_totals(
@@ -370,6 +415,7 @@ def me_timeline_view(settings: Settings, state: AppState) -> View:
     if not sel.times:
         return _no_time(settings, title)
     try:
+        check_ranges(settings, state)
         if (empty := _no_data(settings, schema.ME_STORE, sel.times, title)) is not None:
             return empty
         series = query.me_timeline(
@@ -440,57 +486,3 @@ def graph_config(base: dict[str, Any], image_format: str) -> dict[str, Any]:
     config["locale"] = locale
     config["locales"] = {locale: {"dictionary": dict.fromkeys(_CAMERA_TITLES, title)}}
     return config
-
-
-def upload_view(contents: list[str], names: list[str]) -> View:
-    """Sum and plot uploaded histogram CSVs (all on one grid)."""
-    from awa.figures.et import et_figure
-    from awa.figures.mmq import mmq_figure
-
-    title = "Uploaded histograms"
-    if not contents:
-        return View(
-            message_figure(
-                "Upload one or several histogram CSVs downloaded from AWA "
-                "to plot them (several are summed)."
-            ),
-            "",
-            "",
-        )
-    try:
-        items = []
-        for content, name in zip(contents, names or [""] * len(contents), strict=False):
-            try:
-                items.append(upload.read_histogram_upload(upload.decode_upload(content), name))
-            except export.CsvFormatError as exc:
-                raise export.CsvFormatError(f"{name}: {exc}") from None
-        total = export.sum_histograms(items)
-    except export.CsvFormatError as exc:
-        # the message may quote the file's name or text: shown as text, never as markup
-        return View(message_figure(_wrap(html.escape(f"Cannot plot: {exc}", quote=False)), title),
-                    str(exc), "")  # fmt: skip
-    cells = grid_cells(total.x_edges, total.y_edges)
-    if cells > MAX_FIGURE_CELLS:
-        return _too_fine(title, cells, "plot a coarser histogram (download it with wider bins)")
-    n = int(total.counts.sum())
-    hist = query.Hist2D(total.counts, total.x_edges, total.y_edges, n, n)
-    # plotly draws tags of a title (links too): the uploaded title is escaped to plain text
-    head = f"{html.escape(total.title, quote=False)}: {n:,} counts"
-    if total.kind == "mmq":
-        view = ViewOptions(mmq_x=(float(total.x_edges[0]), float(total.x_edges[-1])),
-                           mmq_y=(float(total.y_edges[0]), float(total.y_edges[-1])),
-                           mmq_refs=True)  # fmt: skip
-        fig = mmq_figure(hist, view, head)
-    else:
-        view = ViewOptions(
-            et_x=(float(total.x_edges[0]), float(total.x_edges[-1])),
-            et_y=(float(total.y_edges[0]), float(total.y_edges[-1])),
-        )
-        fig = et_figure(hist, view, head)
-    files = ", ".join(names) if names else f"{len(contents)} files"
-    cap = (
-        f"{len(items)} file(s) summed ({files}): {n:,} counts in "
-        f"{np.count_nonzero(total.counts):,} "
-        f"non-empty bins. Filters: {total.filters}."
-    )
-    return View(fig, cap, "")

@@ -57,11 +57,28 @@ def test_day_pieces_cut_at_midnight_and_cover_the_ranges() -> None:
     assert background.day_pieces(whole_day) == whole_day
 
 
-def test_long_means_more_days_than_the_setting() -> None:
-    settings = Settings(background_days=3.0)
-    assert not background.is_long(Selection(times=_t("1986-039-0000:1986-042-0000")), settings)
-    assert background.is_long(Selection(times=_t("1986-039-0000:1986-042-0100")), settings)
+def test_long_means_costly_in_events_or_ranges_not_days(three_days: SimulatedStores) -> None:
+    """The route follows the estimated cost: events (hour index) and ranges, not days."""
+    folder = three_days.folder
+    day = _t("1986-039")
+    per_day = max(query.count_rows(folder, _t(d)) for d in ("1986-038", "1986-039", "1986-040"))
+    assert per_day > 0
+    settings = Settings(data_dir=folder, background_events=per_day, background_ranges=3)
+    assert query.estimate_cost(folder, day) == query.Cost(query.count_rows(folder, day), 1)
+    assert not background.is_long(Selection(times=day), settings)
+    # a tenth of a day more: more events than the setting, whatever the days
+    assert background.is_long(Selection(times=_t("1986-039-0000:1986-040-0300")), settings)
+    # one day of events in a ten-day span (the store starts on day 038): still short
+    empty = _t("1986-029-0000:1986-039-0000")
+    assert background.selection_days(Selection(times=empty)) == 10
+    assert not background.is_long(Selection(times=empty), settings)
+    # four short ranges: few events, but more ranges than the setting
+    four = _t("1986-039-0100:0110; 1986-039-0200:0210; 1986-039-0300:0310; 1986-039-0400:0410")
+    assert len(four) == 4
+    reason = background.long_reason(Selection(times=four), settings)
+    assert reason == "4 time ranges (more than 3)"
     assert not background.is_long(Selection(), settings)
+    assert not background.is_long(Selection(times=day), Settings(data_dir=folder / "none"))
     assert background.selection_days(Selection(times=_t("1986-039-0000:1200"))) == 0.5
 
 
@@ -77,31 +94,32 @@ SELECTIONS = {
 
 
 def days_done(seen: list[tuple[int, int]]) -> Any:
-    """A progress callback recording (done, total)."""
-    return lambda done, total: seen.append((done, total))
+    """A progress callback recording (pieces done, pieces in all)."""
+    return lambda step: seen.append((step.pieces_done, step.pieces_total))
 
 
 @pytest.mark.parametrize("name", SELECTIONS)
 def test_summed_days_equal_the_whole_histogram(name: str, three_days: SimulatedStores) -> None:
     key = query.store_key(three_days.folder)
     sel = parse_params(SELECTIONS[name])[0].selection
-    reports: list[tuple[int, int]] = []
+    reports: list[query.Step] = []
 
     whole = query.et_histogram(key, sel, 16, chunk_rows=5000)
-    by_day = query.et_histogram(
-        key, sel, 16, chunk_rows=5000, progress=lambda d, n: reports.append((d, n))
-    )
+    by_day = query.et_histogram(key, sel, 16, chunk_rows=5000, progress=reports.append)
     assert whole.n_selected > 0
     np.testing.assert_array_equal(by_day.counts, whole.counts)
     assert (by_day.n_selected, by_day.n_shown) == (whole.n_selected, whole.n_shown)
-    assert reports == [(i, 3) for i in (1, 2, 3)]
+    assert [(r.pieces_done, r.pieces_total) for r in reports] == [(i, 3) for i in (0, 1, 2, 3)]
+    assert [r.ranges_done for r in reports] == [0, 0, 0, 1]  # one range, done at its end
+    assert reports[-1].events == whole.n_selected
+    assert [r.events for r in reports] == sorted(r.events for r in reports)
 
     args = (key, sel, 0.05, 0.05, (0.5, 60.0), (0.5, 60.0))
     for norm in (False, True):
         whole_m = query.mmq_histogram(*args, normalise=norm)
         days: list[tuple[int, int]] = []
         days_m = query.mmq_histogram(*args, normalise=norm, progress=days_done(days))
-        assert days == [(i, 3) for i in (1, 2, 3)]
+        assert days == [(i, 3) for i in (0, 1, 2, 3)]
         np.testing.assert_allclose(days_m.counts, whole_m.counts, rtol=1e-12, atol=0)
         assert days_m.n_shown == whole_m.n_shown
         assert days_m.weighted is norm
@@ -115,7 +133,7 @@ def test_the_row_limit_applies_to_the_whole_selection(three_days: SimulatedStore
     )
     limit = per_day + 1  # every day fits, the three days do not
     with pytest.raises(query.SelectionTooLargeError, match="choose a shorter time range"):
-        query.et_histogram(key, sel, 16, max_rows=limit, progress=lambda d, n: None)
+        query.et_histogram(key, sel, 16, max_rows=limit, progress=lambda step: None)
 
 
 def test_sum_histograms_checks_the_grid(three_days: SimulatedStores) -> None:
@@ -135,19 +153,33 @@ def test_progress_scope_splits_the_histograms_of_a_view(three_days: SimulatedSto
     settings = Settings(data_dir=three_days.folder, cache_type="null")
     state = parse_params({"t": "1986-038-1200:1986-040-1200", "etbin": "32"})[0]
     reports: list[tuple[str, int, int]] = []
-    with background.progress_scope(lambda *r: reports.append(r)):
+    with background.progress_scope(lambda w, s: reports.append((w, s.pieces_done, s.pieces_total))):
         et = views.et_view(settings, state)
         mmq = views.mmq_view(settings, state)
         # other queries pass through untouched
         sample = query.select_events(query.store_key(three_days.folder), state.selection, 10)
-    assert reports == [("E-T", d, 3) for d in (1, 2, 3)] + [("M-M/Q", d, 3) for d in (1, 2, 3)]
+    assert reports == [("E-T", d, 3) for d in (0, 1, 2, 3)] + [
+        ("M-M/Q", d, 3) for d in (0, 1, 2, 3)
+    ]
     assert not sample.complete
     plain_et = views.et_view(settings, state)
     assert et.caption == plain_et.caption
     np.testing.assert_array_equal(et.figure.data[0].z, plain_et.figure.data[0].z)
     assert mmq.caption == views.mmq_view(settings, state).caption
-    assert background.progress_text("E-T", 12, 30) == "E-T histogram: 12 of 30 days"
-    assert background.progress_text("E-T", 1, 1) == "E-T histogram: 1 of 1 day"
+
+
+def test_progress_text_counts_ranges_as_ranges() -> None:
+    step = query.Step
+    assert (background.progress_text("E-T", step(3, 500, 3, 500, 1_234_567))
+            == "E-T histogram: 3 of 500 ranges, 1.2 M events selected")  # fmt: skip
+    assert (background.progress_text("M-M/Q", step(0, 1, 4, 10, 950))
+            == "M-M/Q histogram: 0 of 1 range (4 of 10 days), 950 events selected")  # fmt: skip
+    assert (background.progress_text("E-T", step(2, 3, 5, 7, 123_456))
+            == "E-T histogram: 2 of 3 ranges (5 of 7 one-day pieces), 123.5 k events "
+               "selected")  # fmt: skip
+    assert background.progress_text("E-T", step(0, 200, 0, 200, 0)).startswith(
+        "E-T histogram: 0 of 200 ranges"
+    )
 
 
 def test_progress_does_not_depend_on_the_histogram_names(
@@ -169,10 +201,12 @@ def test_progress_does_not_depend_on_the_histogram_names(
     settings = Settings(data_dir=three_days.folder, cache_type="null")
     state = parse_params({"t": "1986-038-1200:1986-040-1200", "etbin": "32"})[0]
     reports: list[tuple[str, int, int]] = []
-    with background.progress_scope(lambda *r: reports.append(r)):
+    with background.progress_scope(lambda w, s: reports.append((w, s.pieces_done, s.pieces_total))):
         views.et_view(settings, state)
         views.mmq_view(settings, state)
-    assert reports == [("E-T", d, 3) for d in (1, 2, 3)] + [("M-M/Q", d, 3) for d in (1, 2, 3)]
+    assert reports == [("E-T", d, 3) for d in (0, 1, 2, 3)] + [
+        ("M-M/Q", d, 3) for d in (0, 1, 2, 3)
+    ]
 
 
 # ---------------------------------------------------------------------------------------
@@ -288,7 +322,7 @@ def long_settings(three_days: SimulatedStores, tmp_path: Path) -> Settings:
         data_dir=three_days.folder,
         cache_type="simple",
         background_dir=tmp_path / "jobs",
-        background_days=1.0,
+        background_events=query.count_rows(three_days.folder, _t("1986-039")),
     )
 
 
@@ -312,10 +346,13 @@ def test_long_outputs_report_days(long_settings: Settings) -> None:
     app = create_app(long_settings)
     seen: list[Any] = []
     out = explore.long_outputs(app.server, long_settings, seen.append, {"search": LONG})
-    texts = [s[2] for s in seen]
-    assert texts[:3] == [f"E-T histogram: {d} of 3 days" for d in (1, 2, 3)]
-    assert texts[3:] == [f"M-M/Q histogram: {d} of 3 days" for d in (1, 2, 3)]
-    assert seen[0][:2] == ("1", "3")
+    texts = [s[2].split(",")[0] for s in seen]
+    assert texts[:4] == [f"E-T histogram: {d // 3} of 1 range ({d} of 3 days)" for d in range(4)]
+    assert texts[4:] == [
+        f"M-M/Q histogram: {d // 3} of 1 range ({d} of 3 days)" for d in range(4)
+    ]
+    assert all(s[2].endswith(" events selected") for s in seen)
+    assert [s[:2] for s in seen[:2]] == [("0", "3"), ("1", "3")]
     assert len(out) == len(explore.et_outputs(long_settings, LONG)) + len(
         explore.mmq_outputs(long_settings, LONG)
     )
@@ -372,7 +409,7 @@ def redis_and_worker(
     env = {
         "AWA_DATA_DIR": str(three_days.folder),
         "AWA_REDIS_URL": server.url,
-        "AWA_BACKGROUND_DAYS": "1",
+        "AWA_BACKGROUND_EVENTS": str(query.count_rows(three_days.folder, _t("1986-039"))),
     }
     try:
         worker = start_celery_worker("awa.worker", env, tmp_path / "worker")

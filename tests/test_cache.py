@@ -140,14 +140,22 @@ def test_a_progress_callback_is_not_part_of_the_key(
     sel = _sel(t="1986-039-0200:0300")
     k = memo_key(query.et_histogram, key, sel, 32)
     assert k == memo_key(query.et_histogram, key, sel, 32, progress=None)
-    seen: list[tuple[int, int]] = []
+    seen: list[query.Step] = []
+    other = _sel(t="1986-039-0300:0400")
     with app.server.app_context():
-        query.et_histogram(key, sel, 32)
+        first = query.et_histogram(key, sel, 32)
         assert len(calls) == 1
-        # a call with progress runs (here: its one day) through the memoized query
-        query.et_histogram(key, sel, 32, progress=lambda d, n: seen.append((d, n)))
+        # a call with progress shares the entry of the call without: answered from it
+        again = query.et_histogram(key, sel, 32, progress=seen.append)
         assert len(calls) == 1
-    assert seen == [(1, 1)]
+        assert seen == []
+        np.testing.assert_array_equal(again.counts, first.counts)
+        # and a call with progress fills the entry a plain call then reads
+        drawn = query.et_histogram(key, other, 32, progress=seen.append)
+        assert len(calls) == 2
+        assert [(s.pieces_done, s.pieces_total) for s in seen] == [(0, 1), (1, 1)]
+        assert query.et_histogram(key, other, 32).n_selected == drawn.n_selected
+        assert len(calls) == 2
 
 
 # ---------------------------------------------------------------------------------------

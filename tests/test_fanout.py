@@ -19,6 +19,7 @@ import pytest
 from awa import background, fanout, query
 from awa.model import Selection, TimeRange
 from awa.model.selection import SweepLimit
+from awa.query.pieces import Step
 from awa.settings import Settings
 from tests.builtstore import DAY, SimulatedStores
 from tests.redisserver import start_celery_worker, start_redis
@@ -138,33 +139,38 @@ def test_two_celery_workers_draw_the_exact_histogram(
 
         for kind, args, want in (("et", (8.0,), want_et), ("mmq", mmq_args, want_mmq)):
             log: list[dict] = []
-            steps: list[tuple[int, int]] = []
+            steps: list[Step] = []
             got = fanout.fan_out(
                 app, kind, key, sel, args, plan=plan, local=False, chunk_log=log,
-                progress=lambda d, t, s=steps: s.append((d, t)), stall_seconds=120,
+                progress=steps.append, stall_seconds=120,
             )  # fmt: skip
             _same(got, want)
             assert sorted(e["index"] for e in log) == list(range(24))
             hosts = {e["host"].split("-")[1] for e in log}
             assert hosts == {"a", "b"}, log
-            assert steps[-1] == (24, 24)
-            assert [d for d, _ in steps] == sorted(d for d, _ in steps)
+            assert (steps[-1].pieces_done, steps[-1].pieces_total) == (24, 24)
+            assert (steps[-1].ranges_done, steps[-1].ranges_total) == (1, 1)
+            assert steps[-1].events == want.n_selected
+            done = [s.pieces_done for s in steps]
+            assert done == sorted(done)
 
         # The views' hook inside a worker task: a two-day selection goes to fan_out.
         fake = SimpleNamespace(app=app, request=SimpleNamespace(id="job-1", called_directly=False))
         monkeypatch.setattr(fanout, "_current_task", lambda: fake)
         two = Selection(times=(TimeRange(T0 - dt.timedelta(days=1), WHOLE_DAY.end),))
-        reports: list[tuple[str, int, int]] = []
+        reports: list[tuple[str, Step]] = []
         with background.progress_scope(lambda *r: reports.append(r)):
             got = fanout.histogram(query.et_histogram, "E-T", key, two, 8.0)
         _same(got, query.et_histogram(key, two, 8.0))
-        assert reports[-1] == ("E-T", 2, 2)
+        label, last = reports[-1]
+        assert label == "E-T"
+        assert (last.pieces_done, last.pieces_total, last.ranges_done) == (2, 2, 1)
 
         # Cancel: the caller stops at the first progress report; the rest is revoked.
         class Stop(Exception):
             pass
 
-        def stop(done: int, total: int) -> None:
+        def stop(step: Step) -> None:
             raise Stop
 
         with pytest.raises(Stop):

@@ -16,8 +16,8 @@ from tests.builtstore import SimulatedStores
 
 #: The submodules of awa.query in dependency order: each imports only modules before it.
 ORDER = (
-    "results", "downsample", "store", "masks", "scan", "physics_bins", "histograms", "me",
-    "timelines", "archive",
+    "results", "downsample", "store", "masks", "scan", "physics_bins", "pieces", "histograms",
+    "me", "timelines", "archive",
 )  # fmt: skip
 
 
@@ -108,11 +108,13 @@ def test_histograms_report_progress_themselves(with_sidecar: SimulatedStores) ->
     key = query.store_key(with_sidecar.folder)
     sel = Selection(times=parse_time_ranges("1986-039-0000:1986-039-0500"))
     seen: list[tuple[int, int]] = []
-    hist = query.et_histogram(key, sel, 32, progress=lambda d, n: seen.append((d, n)))
-    assert seen == [(1, 1)]
+
+    def record(step: query.Step) -> None:
+        seen.append((step.pieces_done, step.pieces_total))
+
+    hist = query.et_histogram(key, sel, 32, progress=record)
+    assert seen == [(0, 1), (1, 1)]
     assert hist.n_selected == query.et_histogram(key, sel, 32).n_selected
     seen.clear()
-    query.mmq_histogram(
-        key, sel, 0.1, 0.1, (0.5, 60.0), (0.5, 60.0), progress=lambda d, n: seen.append((d, n))
-    )
-    assert seen == [(1, 1)]
+    query.mmq_histogram(key, sel, 0.1, 0.1, (0.5, 60.0), (0.5, 60.0), progress=record)
+    assert seen == [(0, 1), (1, 1)]

@@ -13,21 +13,27 @@ from awa.settings import Settings, SettingsError
 def test_background_settings_from_environment() -> None:
     s = Settings.from_env({})
     assert s.background_dir is None
-    assert s.background_days == 3.0
-    s = Settings.from_env({"AWA_CACHE_DIR": "/c", "AWA_BACKGROUND_DAYS": "1.5"})
+    assert (s.background_events, s.background_ranges, s.max_ranges) == (2_000_000, 20, 2000)
+    assert (s.request_seconds, s.job_grace, s.events_csv_max_rows) == (30.0, 30.0, 20_000_000)
+    s = Settings.from_env({"AWA_CACHE_DIR": "/c", "AWA_BACKGROUND_EVENTS": "1e5",
+                           "AWA_BACKGROUND_RANGES": "5", "AWA_MAX_RANGES": "100",
+                           "AWA_REQUEST_SECONDS": "2.5", "AWA_JOB_GRACE": "4",
+                           "AWA_EVENTS_CSV_MAX_ROWS": "1000"})  # fmt: skip
     assert s.background_dir == Path("/c/background")
-    assert s.background_days == 1.5
+    assert (s.background_events, s.background_ranges, s.max_ranges) == (100_000, 5, 100)
+    assert (s.request_seconds, s.job_grace, s.events_csv_max_rows) == (2.5, 4.0, 1000)
     s = Settings.from_env({"AWA_CACHE_DIR": "/c", "AWA_BACKGROUND_DIR": "/jobs"})
     assert s.background_dir == Path("/jobs")
-    assert "background_days = 3.0" in s.describe()
+    assert "background_events = 2000000" in s.describe()
 
 
 @pytest.mark.parametrize(
     ("env", "message"),
     [
-        ({"AWA_BACKGROUND_DAYS": "soon"}, "AWA_BACKGROUND_DAYS must be a number"),
-        ({"AWA_BACKGROUND_DAYS": "0"}, "background_days must be positive"),
-        ({"AWA_BACKGROUND_DAYS": "nan"}, "background_days must be positive"),
+        ({"AWA_JOB_GRACE": "soon"}, "AWA_JOB_GRACE must be a number"),
+        ({"AWA_JOB_GRACE": "0"}, "job_grace must be positive"),
+        ({"AWA_REQUEST_SECONDS": "nan"}, "request_seconds must be positive"),
+        ({"AWA_MAX_RANGES": "0"}, "max_ranges must be positive"),
         ({"AWA_CHUNK_ROWS": "inf"}, "AWA_CHUNK_ROWS must be a finite number"),
         ({"AWA_CACHE_TIMEOUT": "-5"}, "cache_timeout must be positive"),
     ],

@@ -99,9 +99,13 @@ from awa.model.view import (
     format_boxes,
     parse_boxes,
 )
+from awa.model.view_id import VIEW_ID_KEY, view_id, view_id_of
 
 __all__ = [
     "MAX_QUERY_CHARS",
+    "VIEW_ID_KEY",
+    "view_id",
+    "view_id_of",
     "check_query_length",
     "ALL_BOXES",
     "DPU_MODES",

@@ -9,6 +9,7 @@ logic behind the callback that keeps URL and controls in step.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -318,6 +319,7 @@ def sync(
     values: dict[str, Any],
     default_times: tuple[TimeRange, ...] = (),
     new_times: tuple[TimeRange, ...] | None = None,
+    shorten: Callable[[str], str] | None = None,
 ) -> SyncResult:
     """Keep URL and controls in step.
 
@@ -333,6 +335,8 @@ def sync(
         Time ranges shown when the URL names none.
     new_times : tuple of TimeRange, optional
         Times chosen with the calendar, the storm list or a timeline selection.
+    shorten : callable, optional
+        Turns a query string too long for a link into a short one (``?v=<id>``).
 
     Returns
     -------
@@ -363,7 +367,7 @@ def sync(
     if trigger == Ids.GRID:  # show the new grid's bins and ranges
         shown = write_controls(state)
         changed.update({c.id: shown[c.id] for c in CONTROLS if set(c.keys) & set(GRID_KEYS)})
-    query = to_query(state)
+    query = to_query(state) if shorten is None else shorten(to_query(state))
     try:
         check_query_length(query)
     except FilterError as exc:

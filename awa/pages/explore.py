@@ -7,23 +7,23 @@ Layout functions build components; callbacks only wire components to ``awa.pages
 source of truth: controls write it, figures read it, so copying the URL shares the view and
 the browser's back/forward buttons move through earlier views.
 
-Selections longer than ``Settings.background_days`` draw their E-T and M-M/Q histograms in a
-background callback (:mod:`awa.background`) with a progress bar and a cancel button; shorter
-ones stay ordinary callbacks.
+Selections that cost more than a foreground request may (events and ranges,
+:func:`awa.background.long_reason`) draw their E-T and M-M/Q histograms in a background
+callback (:mod:`awa.background`) with a progress bar and a cancel button; cheaper ones stay
+ordinary callbacks.  :mod:`awa.pages.progress` shows progress and stale figures.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from enum import StrEnum
 from typing import Any
 
 import dash
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
-from awa import background, views
-from awa.model import TimeRange, parse_time_ranges
+from awa import background, view_store, views
+from awa.model import FilterError, TimeRange, parse_time_ranges
 from awa.pages import me as me_page
 from awa.pages.cards import et_card, mmq_card, timeline_card, upload_tab
 from awa.pages.controls import (
@@ -34,35 +34,17 @@ from awa.pages.controls import (
     picker_range,
     sync,
 )
+from awa.pages.progress import (
+    JobIds,
+    job_report,
+    progress_panel,
+    register_stale_callbacks,
+    start_outputs,
+)
 from awa.pages.shell import header
 from awa.pages.sidebar import sidebar
 from awa.pages.widgets import TAB_STYLE
 from awa.settings import Settings
-
-
-class JobIds(StrEnum):
-    """Component ids of the progress panel of long requests (background callbacks)."""
-
-    JOB = "long-job"
-    PANEL = "long-progress"
-    BAR = "long-progress-bar"
-    TEXT = "long-progress-text"
-    CANCEL = "long-cancel"
-
-
-def progress_panel() -> html.Div:
-    """Progress bar and cancel button of a long request (shown while one runs)."""
-    return html.Div(
-        [
-            dcc.Store(id=JobIds.JOB),
-            html.Progress(id=JobIds.BAR, value="0", max="1", className="awa-progress-bar"),
-            html.Span(id=JobIds.TEXT, className="awa-progress-text"),
-            html.Button("Cancel", id=JobIds.CANCEL, n_clicks=0, className="awa-cancel"),
-        ],
-        id=JobIds.PANEL,
-        className="awa-progress",
-        style={"display": "none"},
-    )
 
 
 def layout(prefix: str = "/") -> html.Div:
@@ -191,11 +173,17 @@ def on_change(
         new_times = (r,)
     from_url = trigger in (None, "", Ids.URL)
     values = {str(c.id): controls.get(str(c.id)) for c in CONTROLS}
-    result = sync(trigger, search, values, _defaults(settings) if from_url else (), new_times)
+    bad_id = ""
+    try:  # a stored view (?v=<id>): its query string
+        search = view_store.expand(search)
+    except FilterError as exc:
+        bad_id, search = f"URL: {exc}", ""
+    result = sync(trigger, search, values, _defaults(settings) if from_url else (), new_times,
+                  shorten=view_store.shorten)  # fmt: skip
     return {
         "search": dash.no_update if result.search is None else result.search,
         "controls": {str(c.id): result.controls.get(c.id, dash.no_update) for c in CONTROLS},
-        "message": result.message,
+        "message": bad_id or result.message,
     }
 
 
@@ -229,26 +217,21 @@ def job_of(settings: Settings, search: str | None, previous: Any) -> Any:
     """The long request to start for ``search`` (no update for a short one).
 
     A sequence number makes a repeated query string a new request."""
-    if not is_long(settings, search):
-        return dash.no_update
-    seq = previous.get("seq", 0) if isinstance(previous, dict) else 0
-    return {"search": search or "", "seq": int(seq) + 1}
+    return start_outputs(settings, search, previous)[0]
 
 
 def long_outputs(
     server: Any, settings: Settings, set_progress: Callable[[Any], None], job: Any
 ) -> tuple[Any, ...]:
-    """Body of the background callback: E-T then M-M/Q outputs, drawn day by day.
+    """Body of the background callback: E-T then M-M/Q outputs, drawn piece by piece.
 
-    ``set_progress`` receives (days done, days in all, text) after each day.
+    ``set_progress`` receives (pieces done, pieces in all, text) before the first and
+    after each piece (:func:`awa.pages.progress.job_report`).
     """
     if not isinstance(job, dict) or "search" not in job:
         raise PreventUpdate
 
-    def report(what: str, done: int, total: int) -> None:
-        set_progress((str(done), str(total), background.progress_text(what, done, total)))
-
-    with server.app_context(), background.progress_scope(report):
+    with server.app_context(), background.progress_scope(job_report(set_progress)):
         et = et_outputs(settings, job["search"])
         mmq = mmq_outputs(settings, job["search"])
     return (*et, *mmq)
@@ -333,12 +316,19 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
         return _named(mmq_out, mmq_outputs(settings, search))
 
     @app.callback(
-        output=Output(JobIds.JOB, "data"),
-        inputs=url,
-        state={"previous": State(JobIds.JOB, "data")},
+        Output(JobIds.JOB, "data"),
+        Output(JobIds.BAR, "value", allow_duplicate=True),
+        Output(JobIds.BAR, "max", allow_duplicate=True),
+        Output(JobIds.TEXT, "children", allow_duplicate=True),
+        Output(JobIds.PANEL, "style", allow_duplicate=True),
+        Input(Ids.URL, "search"),
+        State(JobIds.JOB, "data"),
+        prevent_initial_call="initial_duplicate",
     )
-    def _route(search: str | None, previous: Any) -> Any:
-        return job_of(settings, search, previous)
+    def _route(search: str | None, previous: Any) -> tuple[Any, ...]:
+        return start_outputs(settings, search, previous)
+
+    register_stale_callbacks(app)
 
     @app.callback(
         *[Output(o.component_id, o.component_property, allow_duplicate=True)

@@ -17,7 +17,8 @@ Modules, each importing only those above it:
 - :mod:`~awa.query.masks`: filter masks and the one rate join;
 - :mod:`~awa.query.scan`: selected events from the store or the column sidecar;
 - :mod:`~awa.query.downsample`: min/max decimation of traces;
-- :mod:`~awa.query.histograms`: E-T and M-M/Q histograms (day by day with progress), events;
+- :mod:`~awa.query.pieces`: piece-by-piece sums with progress, the cost of a request;
+- :mod:`~awa.query.histograms`: E-T and M-M/Q histograms, events;
 - :mod:`~awa.query.me`: matrix-element totals and timelines, the ME block layout;
 - :mod:`~awa.query.timelines`: timeline panels;
 - :mod:`~awa.query.archive`: store summaries, the default view, storm intervals.
@@ -26,17 +27,13 @@ Modules, each importing only those above it:
 from awa.query.archive import default_time_range, storm_intervals, summarize
 from awa.query.downsample import decimate
 from awa.query.histograms import (
-    Progress,
-    by_day,
     channel_edges,
     convert,
-    day_pieces,
     et_histogram,
     event_weights,
     log_edges,
     mmq_histogram,
     select_events,
-    sum_histograms,
 )
 from awa.query.masks import (
     CONTEXT_COLUMNS,
@@ -51,6 +48,16 @@ from awa.query.masks import (
     spin_mask,
 )
 from awa.query.me import me_block_layout, me_timeline, me_totals
+from awa.query.pieces import (
+    Cost,
+    HistogramSum,
+    Progress,
+    Step,
+    by_pieces,
+    day_pieces,
+    estimate_cost,
+    sum_histograms,
+)
 from awa.query.results import (
     EventSample,
     Hist2D,
@@ -87,8 +94,10 @@ __all__ = [
     "RATE_JOIN",
     "SWEEP_MARGIN",
     "Block",
+    "Cost",
     "EventSample",
     "Hist2D",
+    "HistogramSum",
     "MeSeries",
     "MeTotals",
     "Progress",
@@ -96,10 +105,11 @@ __all__ = [
     "Series",
     "StoreKey",
     "StoreMissingError",
+    "Step",
     "StoreSummary",
     "Storm",
     "bisect_time",
-    "by_day",
+    "by_pieces",
     "channel_edges",
     "check_row_limit",
     "close_all",
@@ -110,6 +120,7 @@ __all__ = [
     "decimate",
     "default_time_range",
     "detector_mask",
+    "estimate_cost",
     "et_histogram",
     "event_mask",
     "event_weights",

@@ -1,17 +1,14 @@
 """Histograms of selected PHA events (E-T channels, M-M/Q) and the selected events themselves.
 
 Each histogram reads the column sidecar when it is present and valid, else the store.  With a
-``progress`` callback a histogram is drawn one UTC day at a time (:func:`by_day`): every
-event lies in exactly one day, so the sum equals the whole, each day is memoized on its own,
-and ``progress(done, total)`` follows each day (the background callbacks' progress bar).
+``progress`` callback a histogram is drawn piece by piece (:func:`awa.query.pieces.by_pieces`):
+every event lies in exactly one piece, so the sum equals the whole, and ``progress(step)``
+follows each piece (the background callbacks' progress bar).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
-from dataclasses import replace
-from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -21,20 +18,16 @@ import awa.query.physics_bins as physics_bins
 import awa.query.scan as scan
 from awa.cache import cached
 from awa.chem import physics, schema, sidecar
-from awa.model import Selection, TimeRange
+from awa.model import Selection
+from awa.query.pieces import Progress, by_pieces
 from awa.query.results import EventSample, Hist2D
 from awa.query.store import (
     FloatArray,
     StoreKey,
-    check_row_limit,
-    count_rows,
     get_sidecar,
     get_table,
     row_ranges,
 )
-
-#: ``progress(done, total)``: ``done`` of ``total`` days of a histogram are drawn.
-Progress = Callable[[int, int], None]
 
 
 def _inside(values: npt.NDArray[Any], edges: FloatArray) -> npt.NDArray[np.bool_]:
@@ -93,8 +86,8 @@ def et_histogram(
     max_rows : int, optional
         Largest number of store rows scanned (the whole selection).
     progress : callable, optional
-        ``progress(done, total)`` after each UTC day: the selection is then drawn day by
-        day (:func:`by_day`), each day memoized on its own.
+        ``progress(step)`` before the first and after each piece: the selection is then
+        drawn piece by piece (:func:`awa.query.pieces.by_pieces`), summed as they arrive.
 
     Returns
     -------
@@ -103,7 +96,7 @@ def et_histogram(
         keV = ch * ``physics.E_KEV_PER_CHANNEL``, spec section 4).
     """
     if progress is not None:
-        return by_day(
+        return by_pieces(
             et_histogram, key, sel, max_rows, progress,
             bin_width=bin_width, x_range=x_range, y_range=y_range, chunk_rows=chunk_rows,
         )  # fmt: skip
@@ -202,7 +195,7 @@ def mmq_histogram(
     max_rows : int, optional
         Largest number of store rows scanned (the whole selection).
     progress : callable, optional
-        ``progress(done, total)`` after each UTC day, as for :func:`et_histogram`.
+        ``progress(step)`` after each piece, as for :func:`et_histogram`.
     exact_range : bool
         The science team's grid (:func:`exact_log_edges`) instead of :func:`log_edges`.
 
@@ -213,7 +206,7 @@ def mmq_histogram(
         or without a valid M/Q fall outside the grid (spec section 4).
     """
     if progress is not None:
-        return by_day(
+        return by_pieces(
             mmq_histogram, key, sel, max_rows, progress, bin_x=bin_x, bin_y=bin_y,
             x_range=x_range, y_range=y_range, normalise=normalise, chunk_rows=chunk_rows,
             exact_range=exact_range,
@@ -338,88 +331,3 @@ def select_events(
     cols = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     cols.update(convert(cols))
     return EventSample(cols, n, True)
-
-
-# ---------------------------------------------------------------------------------------
-# Day by day
-# ---------------------------------------------------------------------------------------
-
-
-def day_pieces(times: tuple[TimeRange, ...]) -> tuple[TimeRange, ...]:
-    """Cut time ranges at every UTC midnight inside them.
-
-    The pieces are half-open like the ranges, in time order, and cover exactly the same
-    instants: each lies within one UTC day.
-    """
-    out: list[TimeRange] = []
-    for r in times:
-        start = r.start
-        while start < r.end:
-            midnight = datetime(start.year, start.month, start.day) + timedelta(days=1)
-            end = min(midnight, r.end)
-            out.append(TimeRange(start, end))
-            start = end
-    return tuple(out)
-
-
-def sum_histograms(parts: list[Hist2D]) -> Hist2D:
-    """Sum histograms drawn on the same grid (counts and event numbers add).
-
-    Raises
-    ------
-    ValueError
-        When there are no parts or their bin edges differ.
-    """
-    if not parts:
-        raise ValueError("no histograms to sum")
-    first = parts[0]
-    for p in parts[1:]:
-        if not (
-            np.array_equal(p.x_edges, first.x_edges)
-            and np.array_equal(p.y_edges, first.y_edges)
-            and p.weighted == first.weighted
-        ):
-            raise ValueError("histograms to sum must share bin edges and weighting")
-    counts = np.sum([p.counts for p in parts], axis=0)
-    return Hist2D(
-        counts,
-        first.x_edges,
-        first.y_edges,
-        sum(p.n_selected for p in parts),
-        sum(p.n_shown for p in parts),
-        weighted=first.weighted,
-    )
-
-
-def by_day(
-    histogram: Callable[..., Hist2D],
-    key: StoreKey,
-    sel: Selection,
-    max_rows: int | None,
-    progress: Progress,
-    **params: Any,
-) -> Hist2D:
-    """Draw ``histogram(key, sel, max_rows=max_rows, **params)`` one UTC day at a time.
-
-    The row limit ``max_rows`` is checked once on the whole selection, as one call would;
-    each day is a call without progress (its own memoized result, the key of a one-day
-    view), and ``progress(done, total)`` follows each day.
-
-    Raises
-    ------
-    SelectionTooLargeError
-        When the whole selection holds more than ``max_rows`` store rows.
-    """
-    pieces = day_pieces(sel.times)
-    if len(pieces) <= 1:
-        out = histogram(key, sel, max_rows=max_rows, **params)
-        progress(1, 1)
-        return out
-    if max_rows is not None:
-        total = count_rows(key.data_dir, sel.times)
-        check_row_limit(total, max_rows, "events", scans="one view scans")
-    parts = []
-    for i, piece in enumerate(pieces):
-        parts.append(histogram(key, replace(sel, times=(piece,)), max_rows=max_rows, **params))
-        progress(i + 1, len(pieces))
-    return sum_histograms(parts)
