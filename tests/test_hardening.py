@@ -234,3 +234,18 @@ def test_one_log_line_per_request(client: Any) -> None:
     assert events["events_scanned"] >= rows - 30  # the header lines aside, each row scanned
     assert lines[1]["events_scanned"] == 0
     assert lines[1]["view"] == "awa_health.healthz"
+
+
+def test_dash_signing_secret_is_not_left_in_the_job_cache(
+    store_settings: Settings, tmp_path: Path
+) -> None:
+    import diskcache
+    from dash.background_callback.managers import BaseBackgroundCallbackManager
+
+    app = create_app(store_settings)
+    assert app.server.test_client().get("/").status_code == 200  # signs the page's end id
+    assert store_settings.background_dir is not None
+    with diskcache.Cache(str(store_settings.background_dir)) as jobs:
+        assert jobs.get(BaseBackgroundCallbackManager.SIGNING_SECRET_KEY) is None
+    # the handles are signed with the private secret instead
+    assert app._get_signing_secret() == app.server.secret_key.encode()
