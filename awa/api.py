@@ -20,7 +20,17 @@ from flask import (
     stream_with_context,
 )
 
-from awa import coverage, export, me_export, pha_grid, query, timeline_export, view_store, views
+from awa import (
+    coverage,
+    csv_guard,
+    export,
+    me_export,
+    pha_grid,
+    query,
+    timeline_export,
+    view_store,
+    views,
+)  # fmt: skip
 from awa.model import PARAM_BY_KEY, VIEW_ID_KEY, FilterError, parse_query
 from awa.query.me import CycleFilter
 from awa.settings import Settings
@@ -61,7 +71,9 @@ def _csv_response(chunks: Iterator[str], filename: str) -> Response:
     if ignored:
         # header values are latin-1: the names are quoted as URL text
         headers[IGNORED_HEADER] = quote(", ".join(ignored), safe=", ")
-    return Response(stream_with_context(chunks), mimetype="text/csv", headers=headers)
+    # no cell of a download starts a spreadsheet formula (awa.csv_guard)
+    safe = csv_guard.guard_chunks(chunks)
+    return Response(stream_with_context(safe), mimetype="text/csv", headers=headers)
 
 
 def _error(status: int, message: str) -> Response:

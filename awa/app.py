@@ -7,10 +7,12 @@ from pathlib import Path
 import dash
 from flask import Flask
 
+from awa import health, logs, security
 from awa.api import guard_paths, make_blueprint
-from awa.background import make_manager
+from awa.background import default_background_dir, make_manager
 from awa.cache import init_cache
 from awa.pages import atlas, coverage, explore, shell
+from awa.pages.cards import UPLOAD_MAX_BYTES
 from awa.query.scan import set_scan_threads
 from awa.settings import Settings
 
@@ -26,9 +28,19 @@ def build_app(settings: Settings) -> dash.Dash:
     """Create the Dash app (its Flask server is ``app.server``) for ``settings``."""
     server = Flask("awa")
     server.config["AWA_SETTINGS"] = settings
+    # caches and job results only this user can read; the signing secret beside them
+    if settings.cache_type == "filesystem" and settings.cache_dir is not None:
+        security.private_dir(settings.cache_dir)
+    jobs_dir = None if settings.redis_url else (settings.background_dir or default_background_dir())
+    if jobs_dir is not None:
+        security.private_dir(jobs_dir)
+    server.secret_key = settings.signing_key or security.signing_secret(
+        jobs_dir or default_background_dir()
+    )
     init_cache(server, settings)
     set_scan_threads(settings.scan_threads)
     server.register_blueprint(make_blueprint(settings))
+    server.register_blueprint(health.make_blueprint(settings, jobs_dir))
     # Long requests run as background callbacks: local processes, or Celery workers when
     # AWA_REDIS_URL is set (``celery -A awa.worker worker``).
     manager = make_manager(settings)
@@ -58,4 +70,7 @@ def build_app(settings: Settings) -> dash.Dash:
     # only the pages above, Dash's own routes and the API answer; any other path is a 404
     routes_prefix = str(app.config.routes_pathname_prefix or "/")
     guard_paths(server, routes_prefix, [p for p in shell.PATHS.values() if p != "/"])
+    # last: the CSP holds the hashes of the inline scripts of every callback above
+    security.install(app, settings, UPLOAD_MAX_BYTES)
+    logs.install(server, routes_prefix + "_dash-update-component")
     return app

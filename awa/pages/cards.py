@@ -144,7 +144,9 @@ def timeline_card() -> html.Div:
     )
 
 
-#: Largest histogram CSV accepted by the upload box (bytes); the browser refuses larger files.
+#: Most bytes of files one upload sends (all files of one drop together): the browser
+#: refuses more with a message (assets/awa-upload-limit.js), the server with 413
+#: (awa.security.callback_body_limit).
 UPLOAD_MAX_BYTES = 20_000_000
 
 
@@ -158,9 +160,9 @@ def upload_tab() -> html.Div:
                     [
                         "Drop histogram CSV or XLSX files here or ",
                         html.A("choose files"),
-                        f" ({UPLOAD_MAX_BYTES // 1_000_000} MB at most per file; larger files "
-                        "are not sent)",
-                    ]
+                        f" ({UPLOAD_MAX_BYTES // 1_000_000} MB at most in all)",
+                    ],
+                    **{"data-max-bytes": str(UPLOAD_MAX_BYTES)},  # type: ignore[arg-type]
                 ),
                 multiple=True,
                 max_size=UPLOAD_MAX_BYTES,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -265,6 +266,11 @@ def count_rows(data_dir: str | Path, times: tuple[TimeRange, ...]) -> int:
     return sum(hi - lo for lo, hi in row_ranges(table, times))
 
 
+#: Functions called as ``hook(what, rows)`` by :func:`check_row_limit` with the rows every
+#: scan is about to read (the app's request log counts them); process-wide, set at startup.
+SCAN_HOOKS: list[Callable[[str, int], None]] = []
+
+
 def check_row_limit(
     total: int, limit: int | None, what: str, *, scans: str | None = None, hint: str = ""
 ) -> None:
@@ -288,6 +294,8 @@ def check_row_limit(
     SelectionTooLargeError
         When ``total`` exceeds ``limit``; the message says to choose a shorter time range.
     """
+    for hook in SCAN_HOOKS:  # e.g. the request log's "events scanned"
+        hook(what, total)
     if limit is None or total <= limit:
         return
     beyond = f", more than the {limit:,} {scans}" if scans else ""
