@@ -174,6 +174,18 @@ def timeline_figure(
     return fig
 
 
+def hold_window(fig: go.Figure, window: tuple[datetime, datetime]) -> go.Figure:
+    """Show ``window`` on every panel's time axis of a timeline figure re-read for it.
+
+    The time axes' ``uirevision`` names the window, so the browser takes their range from
+    the figure instead of keeping the range it had before the re-read (which, for a figure
+    whose data cover only the window, looks like a data gap).  Returns ``fig``.
+    """
+    fig.update_xaxes(range=[window[0], window[1]], autorange=False,
+                     uirevision=f"zoom {window[0]} {window[1]}")  # fmt: skip
+    return fig
+
+
 def timeline_caption(
     panels: tuple[str, ...],
     points: int,

@@ -98,6 +98,7 @@ class Ids(StrEnum):
     TL_QUANTITIES = "tl-quantities"
     TL_YRANGES = "tl-yranges"
     TL_REJECTED = "tl-rejected-download"
+    TL_RESET = "tl-reset-zoom"
     IMG = "image-format"
     UPLOAD = "upload"
     UPLOAD_GRAPH = "upload-graph"

@@ -19,10 +19,12 @@ from enum import StrEnum
 from typing import Any
 
 import dash
+import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from awa import background, views
+from awa.figures.timeline import hold_window
 from awa.model import TimeRange, parse_time_ranges
 from awa.pages import me as me_page
 from awa.pages.cards import et_card, mmq_card, timeline_card, upload_tab
@@ -36,7 +38,7 @@ from awa.pages.controls import (
 )
 from awa.pages.shell import header
 from awa.pages.sidebar import sidebar
-from awa.pages.widgets import TAB_STYLE
+from awa.pages.widgets import NO_TIPS, TAB_STYLE
 from awa.settings import Settings
 
 
@@ -200,8 +202,11 @@ def on_change(
 
 
 def _config(state: views.AppState) -> dict[str, Any]:
-    """Graph config for the state's image format (sent with the figure, so they agree)."""
-    return views.graph_config(views.BASE_GRAPH_CONFIG, state.view.image_format)
+    """Graph config for the state's image format (sent with the figure, so they agree).
+
+    Plotly's own "Double-click to zoom back out" notice is off: it covered the timeline's
+    toolbar, and the timeline card says how to zoom out (:data:`NO_TIPS`)."""
+    return {**views.graph_config(views.BASE_GRAPH_CONFIG, state.view.image_format), **NO_TIPS}
 
 
 def et_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
@@ -259,17 +264,33 @@ def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
     state = views.state_of(search)
     view = views.timeline_view(settings, state)
     rejected = view.download.replace("download/timeline.csv", "download/rejected.csv")
-    return view.figure, view.caption, view.download, _config(state), rejected
+    return view.figure, view.caption, view.download, timeline_config(state), rejected
+
+
+def timeline_config(state: views.AppState) -> dict[str, Any]:
+    """Graph config of the timelines: a double-click (with the zoom tool), like the toolbar's
+    Autoscale, shows the whole time range again (an autorange, which re-reads it); plotly's
+    "Reset axes" would go back to the zoomed figure's own range, so it is not offered."""
+    config = _config(state)
+    removed = [*config.get("modeBarButtonsToRemove", []), "resetScale2d"]
+    return {**config, "doubleClick": "autosize", "modeBarButtonsToRemove": removed}
 
 
 def zoom_outputs(
-    settings: Settings, relayout: dict[str, Any] | None, search: str | None
+    settings: Settings, relayout: dict[str, Any] | None, search: str | None, reset: bool = False
 ) -> tuple[Any, ...]:
-    """Timeline figure and caption re-read for the zoomed span (no change: no update)."""
-    changed, window = parse_zoom(relayout)
+    """Timeline figure and caption re-read for the zoomed or panned span.
+
+    The figure's time axes show the span on every panel (:func:`hold_window`); a reset (the
+    "Reset zoom" button, the toolbar's Autoscale, a double-click with the zoom tool) draws
+    the whole time range again.  A relayout that moves no time axis: no update.
+    """
+    changed, window = (True, None) if reset else parse_zoom(relayout)
     if not changed:
         return dash.no_update, dash.no_update
     view = views.timeline_view(settings, views.state_of(search), window)
+    if window is not None and isinstance(view.figure, go.Figure) and view.figure.data:
+        hold_window(view.figure, (window.start, window.end))
     return view.figure, view.caption
 
 
@@ -370,12 +391,14 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
 
     @app.callback(
         output=zoom_out,
-        inputs={"relayout": Input(Ids.TL_GRAPH, "relayoutData")},
+        inputs={"relayout": Input(Ids.TL_GRAPH, "relayoutData"),
+                "clicks": Input(Ids.TL_RESET, "n_clicks")},
         state={"search": State(Ids.URL, "search")},
         prevent_initial_call=True,
     )
-    def _zoom(relayout: dict[str, Any] | None, search: str | None) -> dict[str, Any]:
-        return _named(zoom_out, zoom_outputs(settings, relayout, search))
+    def _zoom(relayout: dict[str, Any] | None, search: str | None, clicks: int) -> dict[str, Any]:
+        reset = ctx.triggered_id == Ids.TL_RESET
+        return _named(zoom_out, zoom_outputs(settings, relayout, search, reset))
 
     me_page.register_callbacks(app, settings, Ids.URL)
 
