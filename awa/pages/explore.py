@@ -294,6 +294,26 @@ def zoom_outputs(
     return view.figure, view.caption
 
 
+def storm_note(settings: Settings, threshold: str | None, options: list[Any]) -> str:
+    """Why the storm list is empty, and what to do (empty text when it lists storms).
+
+    With no hour at Dst <= 0 nT either, the stores hold no Dst: they were built without a
+    Dst file (offline, or without ``--dst`` / ``AWA_DST_FILE``)."""
+    if options:
+        return ""
+    if not views.storm_options(settings, "0"):
+        return (
+            "No storms: the stores hold no Dst (they were built without a Dst file, e.g. "
+            "offline). Rebuild them with a Dst file (awa-build build --dst FILE, or "
+            "AWA_DST_FILE for make run / awa-build demo) to list storms; time ranges and "
+            "the calendar work without it."
+        )
+    return (
+        f"No hour of the stores has Dst <= {threshold or '-100'} nT: raise the threshold "
+        "(e.g. -50) to list weaker storms."
+    )
+
+
 def _figure_outputs(graph_id: str, caption: str, download: str) -> dict[str, Output]:
     """Outputs of a figure callback by name: figure, caption, CSV link, graph config."""
     return {
@@ -402,9 +422,13 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
 
     me_page.register_callbacks(app, settings, Ids.URL)
 
-    @app.callback(Output(Ids.STORMS, "options"), Input(Ids.STORM_DST, "value"))
-    def _storms(threshold: str | None) -> list[dict[str, str]]:
-        return views.storm_options(settings, threshold)
+    @app.callback(
+        Output(Ids.STORMS, "options"), Output(Ids.STORM_NOTE, "children"),
+        Input(Ids.STORM_DST, "value"),
+    )  # fmt: skip
+    def _storms(threshold: str | None) -> tuple[list[dict[str, str]], str]:
+        options = views.storm_options(settings, threshold)
+        return options, storm_note(settings, threshold, options)
 
     @app.callback(Output(Ids.STATUS, "children"), Input(Ids.URL, "pathname"))
     def _status(_: str | None) -> str:
