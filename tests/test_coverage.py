@@ -73,7 +73,7 @@ def test_summary_counts_and_missing_days(built: Path) -> None:
     assert summary["pha_events"] == sum(d.pha_events for d in cov.days)
     text = coverage_page.summary_text(summary)
     assert "2 days with data of 3 daily files" in text
-    assert "1 missing day(s)" in text
+    assert "1 missing day" in text
 
 
 def test_browse_link_is_understood_by_the_browser() -> None:

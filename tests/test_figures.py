@@ -72,12 +72,19 @@ def test_mmq_figure_log_axes_and_species_marks() -> None:
     assert fig.layout.xaxis.type == "log"
     assert fig.layout.yaxis.type == "log"
     assert fig.layout.xaxis.title.text == "mass per charge M/Q, amu/e"
-    marks = fig.data[1]
-    assert set(marks.text) == {s.name for s in physics.SPECIES}
-    oxygen = list(marks.text).index("O+")
-    assert marks.x[oxygen] == pytest.approx(physics.SPECIES[3].mpq)
+    # species named beside their peaks: an arrow from an offset label, stopping short of it
+    marks = {a.text: a for a in fig.layout.annotations}
+    assert set(marks) == {s.name for s in physics.SPECIES}
+    oxygen = marks["O+"]
+    assert oxygen.x == pytest.approx(np.log10(physics.SPECIES[3].mpq))
+    assert oxygen.showarrow
+    assert oxygen.standoff > 0
+    assert (oxygen.ax, oxygen.ay) != (0, 0)
+    assert len(fig.data) == 1  # no circle drawn over the peak bins
+    # log ticks labelled in full: 0.5 and 50 read differently
+    assert list(fig.layout.xaxis.ticktext) == ["0.5", "1", "2", "5", "10", "20", "50"]
     no_marks = mmq_figure(_hist(log=True), ViewOptions(mmq_refs=False), "t")
-    assert len(no_marks.data) == 1
+    assert not no_marks.layout.annotations
 
 
 def test_mmq_without_masses_explains_why() -> None:

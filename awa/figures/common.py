@@ -13,6 +13,7 @@ from typing import Any
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from awa.figures.text import duration_text
 from awa.model import Selection, TimeRange, format_time_ranges
 
 #: Colour scale of count histograms (white at the low end reads well on a white page).
@@ -66,18 +67,19 @@ def message_figure(message: str, title: str = "") -> go.Figure:
 
 
 def span_text(times: tuple[TimeRange, ...]) -> str:
-    """Human text of the time ranges: ISO-like start/end and total hours."""
+    """Human text of the time ranges: ISO-like start/end and total duration
+    (:func:`awa.figures.text.duration_text`)."""
     if not times:
         return "all times"
-    hours = sum(r.seconds for r in times) / 3600.0
+    length = duration_text(sum(r.seconds for r in times))
 
     def fmt(t: datetime) -> str:
         return t.strftime("%Y-%m-%d %H:%M")
 
     if len(times) == 1:
         r = times[0]
-        return f"{fmt(r.start)} to {fmt(r.end)} UTC ({hours:.4g} h; {format_time_ranges(times)})"
-    return f"{len(times)} ranges, {hours:.4g} h in all ({format_time_ranges(times)})"
+        return f"{fmt(r.start)} to {fmt(r.end)} UTC ({length}; {format_time_ranges(times)})"
+    return f"{len(times)} ranges, {length} in all ({format_time_ranges(times)})"
 
 
 def caption(what: str, n_shown: int, n_selected: int, sel: Selection) -> str:

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from awa.coverage import Coverage, DayCoverage
 from awa.figures.common import COLORSCALE, base_layout, message_figure
+from awa.figures.text import plural, singular_counts
 
 #: Quantities the data strip can show: attribute -> (label, unit).
 METRICS: dict[str, tuple[str, str]] = {
@@ -49,13 +50,36 @@ def day_hover(day: DayCoverage) -> str:
         lines.append(f"{day.bad_period_spins:,} spins in a bad period")
     gaps = day.gaps
     if gaps:
-        lines.append(f"{len(gaps)} gap(s): " + ", ".join(
+        lines.append(f"{plural(len(gaps), 'gap')}: " + ", ".join(
             f"{a:%H:%M}-{b:%H:%M}" if b.date() == a.date() else f"{a:%H:%M}-24:00"
             for a, b in gaps[:4]))  # fmt: skip
     if day.warnings:
-        lines.append("; ".join(day.warnings[:6]))
+        lines.append(singular_counts("; ".join(day.warnings[:6])))
     lines.append("click: open this day in the browser")
     return "<br>".join(lines)
+
+
+#: Spans of the stores up to this many days get a day axis fitted to them, not a year.
+FIT_DAYS = 120
+
+
+def day_axis(year: int, dates: list[dt.date]) -> dict[str, object]:
+    """Day-of-year axis of the calendar: the whole year, or -- when ``dates`` (the days of
+    a one-year archive) span at most :data:`FIT_DAYS` days -- those days with a margin, at
+    least two weeks wide and ticked by day (or by week), so a short archive (the demo's
+    ten days) is drawn wide enough to read and click."""
+    if not dates or (max(dates) - min(dates)).days + 1 > FIT_DAYS:
+        return {"tickvals": MONTH_STARTS, "ticktext": MONTH_NAMES, "range": [0.5, 366.5],
+                "title_text": "day of year (ticks: first of the month)"}  # fmt: skip
+    lo, hi = (d.timetuple().tm_yday for d in (min(dates), max(dates)))
+    pad = max(1, (14 - (hi - lo + 1)) // 2)
+    lo, hi = max(1, lo - pad), min(366, hi + pad)
+    step = 1 if hi - lo < 31 else 7
+    ticks = list(range(lo, hi + 1, step))
+    start = dt.date(year, 1, 1)
+    labels = [(start + dt.timedelta(days=t - 1)).strftime("%b %d<br>%j") for t in ticks]
+    return {"tickvals": ticks, "ticktext": labels, "range": [lo - 0.5, hi + 0.5],
+            "title_text": f"{year}: date and day of year (the days of the stores)"}  # fmt: skip
 
 
 def calendar_figure(cov: Coverage, metric: str = "pha_events") -> go.Figure:
@@ -121,9 +145,8 @@ def calendar_figure(cov: Coverage, metric: str = "pha_events") -> go.Figure:
     frameless = {"showline": False, "mirror": False, "ticks": ""}
     fig.update_yaxes(tickvals=ticks, ticktext=names, autorange="reversed", fixedrange=True,
                      showgrid=False, zeroline=False, **frameless)  # fmt: skip
-    fig.update_xaxes(tickvals=MONTH_STARTS, ticktext=MONTH_NAMES, range=[0.5, 366.5],
-                     title_text="day of year (ticks: first of the month)", showgrid=True,
-                     gridcolor="#ddd", zeroline=False, **frameless)  # fmt: skip
+    fig.update_xaxes(**day_axis(years[0], [d.date for d in days] if ny == 1 else []),
+                     showgrid=True, gridcolor="#ddd", zeroline=False, **frameless)  # fmt: skip
     base_layout(
         fig,
         f"Data coverage by day: {label} and quality",

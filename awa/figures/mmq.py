@@ -16,31 +16,37 @@ from awa.query.results import Hist2D
 MMQ_RICH_HOVER_CELLS = 12_000
 
 
+def log_ticks(lo: float, hi: float) -> list[float]:
+    """Ticks 1, 2, 5 times a power of ten inside ``[lo, hi]`` (> 0): labelled in full
+    (0.5, 1, 2, 5, 10, 20, 50), so no label reads as both 0.5 and 50."""
+    if not (0 < lo < hi):
+        return []
+    decades = range(int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi))) + 1)
+    return [v for k in decades for m in (1, 2, 5) if lo <= (v := float(m * 10.0**k)) <= hi]
+
+
+def log_axis(lo: float, hi: float) -> dict[str, object]:
+    """Plotly axis properties of a log axis over ``[lo, hi]`` with :func:`log_ticks`."""
+    ticks = log_ticks(lo, hi)
+    return {"type": "log", "range": [float(np.log10(lo)), float(np.log10(hi))],
+            "tickvals": ticks, "ticktext": [f"{v:g}" for v in ticks]}  # fmt: skip
+
+
 def species_marks(
     fig: go.Figure, x_range: tuple[float, float], y_range: tuple[float, float], log: bool = True
 ) -> None:
-    """Draw reference marks (M/Q, M) of ``awa.chem.physics.SPECIES`` inside the axis ranges
-    (on log axes when ``log``, else linear)."""
-    xs, ys, names = [], [], []
+    """Name the species of ``awa.chem.physics.SPECIES`` inside the axis ranges with an arrow
+    that stops short of its (M/Q, M), so the peak's own bins stay visible (on log axes when
+    ``log``, else linear); the arrow's hover gives the exact position."""
     for sp in physics.SPECIES:
-        if x_range[0] <= sp.mpq <= x_range[1] and y_range[0] <= sp.mass <= y_range[1]:
-            xs.append(sp.mpq)
-            ys.append(sp.mass)
-            names.append(sp.name)
-    fig.add_trace(
-        go.Scatter(
-            x=xs, y=ys, text=names, mode="markers",
-            marker={"symbol": "circle-open", "size": 16, "color": "#d62728", "line": {"width": 2}},
-            hovertemplate="%{text}: M/Q %{x:.2f} amu/e, M %{y:.2f} amu<extra></extra>",
-            name="species", showlegend=False,
-        )
-    )  # fmt: skip
-    for x, y, name in zip(xs, ys, names, strict=True):
+        if not (x_range[0] <= sp.mpq <= x_range[1] and y_range[0] <= sp.mass <= y_range[1]):
+            continue
         fig.add_annotation(
-            x=np.log10(x) if log else x, y=np.log10(y) if log else y, text=name,
-            showarrow=False, xanchor="left", yanchor="bottom", xshift=7, yshift=5,
-            font={"color": "#b01c1c", "size": 12},
-            bgcolor="rgba(255,255,255,0.75)", borderpad=1,
+            x=np.log10(sp.mpq) if log else sp.mpq, y=np.log10(sp.mass) if log else sp.mass,
+            text=sp.name, showarrow=True, arrowhead=0, arrowwidth=1.5, arrowcolor="#b01c1c",
+            standoff=9, ax=-26, ay=-24, xanchor="right", yanchor="bottom",
+            font={"color": "#b01c1c", "size": 12}, bgcolor="rgba(255,255,255,0.75)",
+            borderpad=1, hovertext=f"{sp.name}: M/Q {sp.mpq:.2f} amu/e, M {sp.mass:.2f} amu",
         )  # fmt: skip
 
 
@@ -100,12 +106,12 @@ def mmq_figure(hist: Hist2D, view: ViewOptions, title: str) -> go.Figure:
     add_title(fig, plot_title(view, title))
     log = view.mmq_log
 
-    def axis_range(r: tuple[float, float]) -> list[float]:
-        return [float(np.log10(r[0])), float(np.log10(r[1]))] if log else [r[0], r[1]]
-
-    kind = "log" if log else "linear"
-    fig.update_xaxes(title_text=schema.label("mpq"), type=kind, range=axis_range(view.mmq_x))
-    fig.update_yaxes(title_text=schema.label("mass"), type=kind, range=axis_range(view.mmq_y))
+    if log:
+        fig.update_xaxes(title_text=schema.label("mpq"), **log_axis(*view.mmq_x))
+        fig.update_yaxes(title_text=schema.label("mass"), **log_axis(*view.mmq_y))
+    else:
+        fig.update_xaxes(title_text=schema.label("mpq"), type="linear", range=list(view.mmq_x))
+        fig.update_yaxes(title_text=schema.label("mass"), type="linear", range=list(view.mmq_y))
     if view.mmq_refs:
         species_marks(fig, view.mmq_x, view.mmq_y, log)
     return fig

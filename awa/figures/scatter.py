@@ -10,6 +10,8 @@ from awa.chem.physics import E_KEV_PER_CHANNEL, T_NS_PER_CHANNEL
 from awa.figures.common import message_figure
 from awa.figures.et import et_axis_labels
 from awa.figures.histogram import add_title
+from awa.figures.mmq import log_axis, species_marks
+from awa.figures.text import plural
 from awa.model import ViewOptions
 from awa.query.results import EventSample
 
@@ -69,14 +71,26 @@ def scatter_figure(sample: EventSample, view: ViewOptions, kind: str, title: str
         fig.update_xaxes(title_text=x_title, range=[view.et_x[0] * fx, view.et_x[1] * fx])
         fig.update_yaxes(title_text=y_title, range=[view.et_y[0] * fy, view.et_y[1] * fy])
     else:
-        fig.update_xaxes(
-            title_text=schema.label("mpq"),
-            type="log",
-            range=[np.log10(view.mmq_x[0]), np.log10(view.mmq_x[1])],
-        )
-        fig.update_yaxes(
-            title_text=schema.label("mass"),
-            type="log",
-            range=[np.log10(view.mmq_y[0]), np.log10(view.mmq_y[1])],
-        )
+        fig.update_xaxes(title_text=schema.label("mpq"), **log_axis(*view.mmq_x))
+        fig.update_yaxes(title_text=schema.label("mass"), **log_axis(*view.mmq_y))
+        if view.mmq_refs:
+            species_marks(fig, view.mmq_x, view.mmq_y)
     return fig
+
+
+def drawn_count(sample: EventSample, kind: str) -> int:
+    """Events of ``sample`` the scatter can place: all of them on E-T; on M-M/Q those with a
+    finite, positive mass and M/Q (doubles have no mass, PAPS off gives no M/Q)."""
+    if kind == "et" or not sample.columns:
+        return sample.n_selected
+    x, y = sample.columns["mpq"], sample.columns["mass"]
+    return int((np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)).sum())
+
+
+def drawn_text(n_drawn: int, n_selected: int, kind: str) -> str:
+    """What the scatter draws of the selection, e.g. "21,964 of 33,011 selected events have
+    a mass and are drawn"."""
+    if kind == "et" or n_drawn == n_selected:
+        return f"{plural(n_selected, 'selected event')}, all drawn"
+    return (f"{n_drawn:,} of {plural(n_selected, 'selected event')} have a mass and M/Q and are "
+            f"drawn (doubles have no mass; PAPS off gives no M/Q)")  # fmt: skip

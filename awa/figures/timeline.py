@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from awa.chem import schema
 from awa.figures.common import TIME_GRID, base_layout, message_figure
+from awa.figures.text import wrap_title
 from awa.model.view import RATIO_COLUMNS, YRange, own_panel_quantities, yrange_for
 from awa.query.results import Series
 
@@ -41,6 +42,8 @@ COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
 #: Panels of codes and levels, drawn as steps.
 STEP_PANELS = frozenset({"PAPS", "VSTEP", "DPU", "TAC", "PRIORITY"})
 PANEL_PX = 120
+#: Characters of a title line: longer titles (many time ranges) wrap inside the card.
+TITLE_CHARS = 100
 
 
 def kp_bars(series: Series) -> tuple[np.ndarray, np.ndarray]:
@@ -158,19 +161,33 @@ def timeline_figure(
     fig.update_xaxes(title_text=schema.label("SpinStartTime"), row=n, col=1)
     if span is not None:
         fig.update_xaxes(range=[span[0], span[1]])
+    title = wrap_title(title, TITLE_CHARS)
+    lines = title.count("<br>")
     base_layout(
         fig,
         title,
-        height=90 + PANEL_PX * n,
+        height=90 + PANEL_PX * n + 18 * lines,
         showlegend=any(own_panel_quantities(p) is not None for p in panels),
         legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right"},
         dragmode="select",
         selectdirection="h",
         hovermode="x",
-        margin={"l": 90, "r": 20, "t": 45, "b": 45},
+        margin={"l": 90, "r": 20, "t": 45 + 18 * lines, "b": 45},
         # A new time range resets zoom; a re-read of the zoomed span keeps it.
         uirevision=f"timeline {span}",
     )
+    return fig
+
+
+def hold_window(fig: go.Figure, window: tuple[datetime, datetime]) -> go.Figure:
+    """Show ``window`` on every panel's time axis of a timeline figure re-read for it.
+
+    The time axes' ``uirevision`` names the window, so the browser takes their range from
+    the figure instead of keeping the range it had before the re-read (which, for a figure
+    whose data cover only the window, looks like a data gap).  Returns ``fig``.
+    """
+    fig.update_xaxes(range=[window[0], window[1]], autorange=False,
+                     uirevision=f"zoom {window[0]} {window[1]}")  # fmt: skip
     return fig
 
 

@@ -125,10 +125,17 @@ def timeline_card() -> html.Div:
                 className="awa-options",
             ),  # fmt: skip
             html.Div(
-                "Drag across a timeline to select a span: it becomes the time range of the "
-                "E-T and M-M/Q views. Scroll or use the toolbar to zoom; all panels follow.",
-                className="awa-hint",
-            ),
+                [
+                    html.Span(
+                        "Drag across a timeline to select a span: it becomes the time range of "
+                        "the E-T and M-M/Q views. Scroll, or pick zoom or pan in the toolbar, to "
+                        "zoom: all panels follow and the visible span is re-read at full detail."
+                    ),
+                    html.Button("Reset zoom", id=Ids.TL_RESET, n_clicks=0,
+                                className="awa-button", title="show the whole time range again"),
+                ],
+                className="awa-hint awa-zoom-hint",
+            ),  # fmt: skip
             graph(Ids.TL_GRAPH, "auto"),
             html.Div(id=Ids.TL_CAPTION, className="awa-caption"),
             html.Div(

@@ -99,6 +99,8 @@ class Ids(StrEnum):
     TL_QUANTITIES = "tl-quantities"
     TL_YRANGES = "tl-yranges"
     TL_REJECTED = "tl-rejected-download"
+    TL_RESET = "tl-reset-zoom"
+    STORM_NOTE = "storm-note"
     IMG = "image-format"
     UPLOAD = "upload"
     UPLOAD_GRAPH = "upload-graph"
@@ -239,7 +241,8 @@ class SyncResult:
 
 
 def parse_selected_range(selected: dict[str, Any] | None) -> TimeRange | None:
-    """Time range of a box selection on a timeline (``selectedData['range']``)."""
+    """Time range of a box selection on a timeline (``selectedData['range']``), its ends
+    rounded to the minute (:func:`round_minute`)."""
     if not selected or not isinstance(selected.get("range"), dict):
         return None
     for axis, span in selected["range"].items():
@@ -248,10 +251,18 @@ def parse_selected_range(selected: dict[str, Any] | None) -> TimeRange | None:
                 a, b = (_parse_plotly_time(str(v)) for v in span)
             except ValueError:
                 return None
-            a, b = min(a, b), max(a, b)
-            if b > a:
-                return TimeRange(a, b)
+            a, b = round_minute(min(a, b)), round_minute(max(a, b))
+            if b == a:  # a drag shorter than a minute: that minute
+                b = a + timedelta(minutes=1)
+            return TimeRange(a, b)
     return None
+
+
+def round_minute(t: datetime) -> datetime:
+    """``t`` rounded to the nearest whole minute (30 s and more round up): a span dragged
+    on a timeline is written ``1986-038-2353``, not ``1986-038-235234``."""
+    down = t.replace(second=0, microsecond=0)
+    return down + timedelta(minutes=1) if t - down >= timedelta(seconds=30) else down
 
 
 _RANGE_KEY = re.compile(r"^xaxis\d*\.range\[([01])\]$")

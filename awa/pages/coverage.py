@@ -18,6 +18,7 @@ from dash import Input, Output, dcc, html
 from awa import coverage
 from awa.figures.common import message_figure
 from awa.figures.coverage import METRICS, calendar_figure
+from awa.figures.text import plural, singular_counts
 from awa.pages.shell import header
 from awa.settings import Settings
 
@@ -34,10 +35,21 @@ class CovIds(StrEnum):
     SUMMARY = "cov-summary"
     LIST = "cov-list"
     DAY = "cov-day"
+    SIMULATED = "cov-simulated"
 
     def of(self, date: dt.date) -> str:
         """Id of the component of one day (``DAY``: ``cov-day-YYYY-MM-DD``)."""
         return f"{self.value}-{date.isoformat()}"
+
+
+#: What the coverage page says of simulated stores (the demo).
+SIMULATED_NOTE = (
+    "These are the demo's simulated days (awa-build demo), not the archive. The simulator "
+    "writes the archive's quirks into its files on purpose, a few per day: "
+    + "; ".join(coverage.SIMULATED_QUIRKS)
+    + ". So every day is marked 'warnings': the findings show that the build found and "
+    "handled them (the filters reject the bad events and spins)."
+)
 
 
 def summary_text(summary: dict[str, Any]) -> str:
@@ -50,12 +62,15 @@ def summary_text(summary: dict[str, Any]) -> str:
     )
     gaps = summary["missing_days"]
     return (
-        f"{summary['days_with_data']:,} days with data of {summary['files']:,} daily files "
-        f"({span}); {status['good']} good, {status['warnings']} with warnings, "
-        f"{status['bad']} bad. {summary['spins']:,} spins, {summary['cycles']:,} cycles, "
-        f"{summary['pha_events']:,} PHA events; calibration {summary['calibration_minutes']:,} "
-        f"min; {summary['bad_period_spins']:,} spins in bad periods; "
-        f"{gaps:,} missing day(s) inside the span. Built {summary['build_time'] or 'unknown'}."
+        f"{plural(summary['days_with_data'], 'day')} with data of "
+        f"{plural(summary['files'], 'daily file')} ({span}); {status['good']} good, "
+        f"{status['warnings']} with warnings, {status['bad']} bad. "
+        f"{plural(summary['spins'], 'spin')}, {plural(summary['cycles'], 'cycle')}, "
+        f"{plural(summary['pha_events'], 'PHA event')}; calibration "
+        f"{summary['calibration_minutes']:,} min; "
+        f"{plural(summary['bad_period_spins'], 'spin')} in bad periods; "
+        f"{plural(gaps, 'missing day')} inside the span. "
+        f"Built {summary['build_time'] or 'unknown'}."
     )
 
 
@@ -71,7 +86,7 @@ def day_rows(cov: coverage.Coverage, prefix: str = "/") -> list[html.Tr]:
         gaps = d.gaps
         gap_text = ", ".join(f"{a:%H:%M}-{b:%H:%M}" if b.date() == a.date() else
                              f"{a:%H:%M}-24:00" for a, b in gaps) or "none"  # fmt: skip
-        findings = list(d.warnings)
+        findings = [singular_counts(w) for w in d.warnings]
         if d.bad_period_spins:
             findings.insert(0, f"{d.bad_period_spins:,} spins in a bad period")
         if d.reason:
@@ -119,6 +134,8 @@ def layout(settings: Settings, prefix: str = "/") -> html.Div:
         summary = coverage.summarize(cov)
         body = [
             html.Div(summary_text(summary), id=CovIds.SUMMARY, className="awa-caption"),
+            *([html.Div(SIMULATED_NOTE, id=CovIds.SIMULATED, className="awa-note")]
+              if coverage.is_simulated(settings.data_dir) else []),  # fmt: skip
             html.Div(
                 [
                     html.Label("calendar shows", className="awa-label"),
@@ -139,7 +156,7 @@ def layout(settings: Settings, prefix: str = "/") -> html.Div:
             ),  # fmt: skip
             html.Div(
                 "Click a day in the calendar or a date in the list to open the data browser "
-                "on that day. Quality: the findings of 'awa-build verify' (duplicated spins, "
+                "on that day. Quality: the findings of 'awa-build verify' (repeated spin times, "
                 "clipped times, out-of-order spins, fill values, rate relations, bad periods).",
                 className="awa-hint",
             ),

@@ -19,10 +19,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import dash
+import plotly.graph_objects as go
 from dash import Input, Output, State, ctx, dcc, html
 from dash.exceptions import PreventUpdate
 
 from awa import background, view_store, views
+from awa.figures.timeline import hold_window
 from awa.model import FilterError, TimeRange, parse_time_ranges
 from awa.pages import me as me_page
 from awa.pages.cards import et_card, mmq_card, timeline_card, upload_tab
@@ -43,7 +45,7 @@ from awa.pages.progress import (
 )
 from awa.pages.shell import header
 from awa.pages.sidebar import sidebar
-from awa.pages.widgets import TAB_STYLE
+from awa.pages.widgets import NO_TIPS, TAB_STYLE
 from awa.settings import Settings
 
 
@@ -188,8 +190,11 @@ def on_change(
 
 
 def _config(state: views.AppState) -> dict[str, Any]:
-    """Graph config for the state's image format (sent with the figure, so they agree)."""
-    return views.graph_config(views.BASE_GRAPH_CONFIG, state.view.image_format)
+    """Graph config for the state's image format (sent with the figure, so they agree).
+
+    Plotly's own "Double-click to zoom back out" notice is off: it covered the timeline's
+    toolbar, and the timeline card says how to zoom out (:data:`NO_TIPS`)."""
+    return {**views.graph_config(views.BASE_GRAPH_CONFIG, state.view.image_format), **NO_TIPS}
 
 
 def et_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
@@ -242,18 +247,54 @@ def timeline_outputs(settings: Settings, search: str | None) -> tuple[Any, ...]:
     state = views.state_of(search)
     view = views.timeline_view(settings, state)
     rejected = view.download.replace("download/timeline.csv", "download/rejected.csv")
-    return view.figure, view.caption, view.download, _config(state), rejected
+    return view.figure, view.caption, view.download, timeline_config(state), rejected
+
+
+def timeline_config(state: views.AppState) -> dict[str, Any]:
+    """Graph config of the timelines: a double-click (with the zoom tool), like the toolbar's
+    Autoscale, shows the whole time range again (an autorange, which re-reads it); plotly's
+    "Reset axes" would go back to the zoomed figure's own range, so it is not offered."""
+    config = _config(state)
+    removed = [*config.get("modeBarButtonsToRemove", []), "resetScale2d"]
+    return {**config, "doubleClick": "autosize", "modeBarButtonsToRemove": removed}
 
 
 def zoom_outputs(
-    settings: Settings, relayout: dict[str, Any] | None, search: str | None
+    settings: Settings, relayout: dict[str, Any] | None, search: str | None, reset: bool = False
 ) -> tuple[Any, ...]:
-    """Timeline figure and caption re-read for the zoomed span (no change: no update)."""
-    changed, window = parse_zoom(relayout)
+    """Timeline figure and caption re-read for the zoomed or panned span.
+
+    The figure's time axes show the span on every panel (:func:`hold_window`); a reset (the
+    "Reset zoom" button, the toolbar's Autoscale, a double-click with the zoom tool) draws
+    the whole time range again.  A relayout that moves no time axis: no update.
+    """
+    changed, window = (True, None) if reset else parse_zoom(relayout)
     if not changed:
         return dash.no_update, dash.no_update
     view = views.timeline_view(settings, views.state_of(search), window)
+    if window is not None and isinstance(view.figure, go.Figure) and view.figure.data:
+        hold_window(view.figure, (window.start, window.end))
     return view.figure, view.caption
+
+
+def storm_note(settings: Settings, threshold: str | None, options: list[Any]) -> str:
+    """Why the storm list is empty, and what to do (empty text when it lists storms).
+
+    With no hour at Dst <= 0 nT either, the stores hold no Dst: they were built without a
+    Dst file (offline, or without ``--dst`` / ``AWA_DST_FILE``)."""
+    if options:
+        return ""
+    if not views.storm_options(settings, "0"):
+        return (
+            "No storms: the stores hold no Dst (they were built without a Dst file, e.g. "
+            "offline). Rebuild them with a Dst file (awa-build build --dst FILE, or "
+            "AWA_DST_FILE for make run / awa-build demo) to list storms; time ranges and "
+            "the calendar work without it."
+        )
+    return (
+        f"No hour of the stores has Dst <= {threshold or '-100'} nT: raise the threshold "
+        "(e.g. -50) to list weaker storms."
+    )
 
 
 def _figure_outputs(graph_id: str, caption: str, download: str) -> dict[str, Output]:
@@ -360,18 +401,24 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
 
     @app.callback(
         output=zoom_out,
-        inputs={"relayout": Input(Ids.TL_GRAPH, "relayoutData")},
+        inputs={"relayout": Input(Ids.TL_GRAPH, "relayoutData"),
+                "clicks": Input(Ids.TL_RESET, "n_clicks")},
         state={"search": State(Ids.URL, "search")},
         prevent_initial_call=True,
     )
-    def _zoom(relayout: dict[str, Any] | None, search: str | None) -> dict[str, Any]:
-        return _named(zoom_out, zoom_outputs(settings, relayout, search))
+    def _zoom(relayout: dict[str, Any] | None, search: str | None, clicks: int) -> dict[str, Any]:
+        reset = ctx.triggered_id == Ids.TL_RESET
+        return _named(zoom_out, zoom_outputs(settings, relayout, search, reset))
 
     me_page.register_callbacks(app, settings, Ids.URL)
 
-    @app.callback(Output(Ids.STORMS, "options"), Input(Ids.STORM_DST, "value"))
-    def _storms(threshold: str | None) -> list[dict[str, str]]:
-        return views.storm_options(settings, threshold)
+    @app.callback(
+        Output(Ids.STORMS, "options"), Output(Ids.STORM_NOTE, "children"),
+        Input(Ids.STORM_DST, "value"),
+    )  # fmt: skip
+    def _storms(threshold: str | None) -> tuple[list[dict[str, str]], str]:
+        options = views.storm_options(settings, threshold)
+        return options, storm_note(settings, threshold, options)
 
     @app.callback(Output(Ids.STATUS, "children"), Input(Ids.URL, "pathname"))
     def _status(_: str | None) -> str:

@@ -60,6 +60,7 @@ def sidebar() -> html.Div:
                 className="awa-storms",
                 optionHeight=40,
             ),
+            html.Div(id=Ids.STORM_NOTE, className="awa-hint", role="status"),
             html.H3("Where and when"),
             html.Div(
                 [

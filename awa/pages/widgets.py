@@ -14,8 +14,10 @@ from awa import views
 from awa.chem.schema import PAPS_KV
 from awa.model import PAPS_LEVELS
 
+#: Plotly's notices ("Double-click to zoom back out") off: they covered the toolbar.
+NO_TIPS: dict[str, Any] = {"showTips": False}
 #: Config of the figures before their first callback (the callbacks send the URL's format).
-GRAPH_CONFIG: dict[str, Any] = views.graph_config(views.BASE_GRAPH_CONFIG, "png")
+GRAPH_CONFIG: dict[str, Any] = {**views.graph_config(views.BASE_GRAPH_CONFIG, "png"), **NO_TIPS}
 
 #: Style of the tabs of the Browser page (normal and selected).
 TAB_STYLE: dict[str, Any] = {

@@ -56,7 +56,7 @@ def test_coverage_page_calendar_list_and_day_links(browser: Any, site: str, shot
     page.wait_for_selector("#cov-calendar .heatmaplayer", timeout=30_000)
     summary = page.inner_text("#cov-summary")
     assert "2 days with data of 2 daily files" in summary
-    assert "1 missing day(s)" in summary
+    assert "1 missing day" in summary
     rows = page.eval_on_selector_all("#cov-list tbody tr", "els => els.length")
     assert rows == 2
     page.screenshot(path=str(shots / "coverage_e2e_1280x800.png"), full_page=True)
