@@ -10,6 +10,7 @@ from flask import Flask
 from awa.api import guard_paths, make_blueprint
 from awa.background import make_manager
 from awa.cache import init_cache
+from awa.hapi import make_blueprint as make_hapi_blueprint
 from awa.pages import atlas, coverage, explore, shell
 from awa.settings import Settings
 
@@ -27,6 +28,7 @@ def build_app(settings: Settings) -> dash.Dash:
     server.config["AWA_SETTINGS"] = settings
     init_cache(server, settings)
     server.register_blueprint(make_blueprint(settings))
+    server.register_blueprint(make_hapi_blueprint(settings))  # /hapi: the HAPI 3.1 server
     # Long requests run as background callbacks: local processes, or Celery workers when
     # AWA_REDIS_URL is set (``celery -A awa.worker worker``).
     manager = make_manager(settings)

@@ -54,6 +54,7 @@ class _Layers(BaseSettings):
     debug: Any = None
     background_dir: Any = None
     background_days: Any = None
+    hapi_max_mb: Any = None
 
 
 class _MappingEnv(EnvSettingsSource):
@@ -137,6 +138,9 @@ class Settings:
     background_days : float
         Selections longer than this many days draw their histograms as background
         callbacks with a progress bar (``AWA_BACKGROUND_DAYS``, default 3).
+    hapi_max_mb : float
+        Largest HAPI data response, MB of binary records (``AWA_HAPI_MAX_MB``, default
+        2000); a larger request gets HAPI error 1408 naming the limit.
     """
 
     data_dir: Path = Path("awa_data")
@@ -151,6 +155,7 @@ class Settings:
     debug: bool = False
     background_dir: Path | None = None
     background_days: float = 3.0
+    hapi_max_mb: float = 2000.0
 
     def __post_init__(self) -> None:
         if self.cache_type not in CACHE_TYPES:
@@ -166,6 +171,8 @@ class Settings:
             raise SettingsError(f"timeline_points must be >= 10, got {self.timeline_points}")
         if not self.background_days > 0:  # also rejects NaN
             raise SettingsError(f"background_days must be positive, got {self.background_days}")
+        if not self.hapi_max_mb > 0:
+            raise SettingsError(f"hapi_max_mb must be positive, got {self.hapi_max_mb}")
 
     @classmethod
     def from_env(
@@ -227,6 +234,9 @@ class Settings:
         days = _float("AWA_BACKGROUND_DAYS")
         if days is not None:
             values["background_days"] = days
+        hapi_mb = _float("AWA_HAPI_MAX_MB")
+        if hapi_mb is not None:
+            values["hapi_max_mb"] = hapi_mb
         if src.get("AWA_BACKGROUND_DIR"):
             values["background_dir"] = Path(src["AWA_BACKGROUND_DIR"])
         if src.get("AWA_DEBUG"):
