@@ -54,7 +54,6 @@ EPN_MAX_ITER = 10
 EPN_TOLERANCE = 0.01
 
 
-
 @dataclass(frozen=True)
 class Species:
     """A reference ion species: name, mass (amu, as in ``cfoil_dedx.csv``) and charge (e)."""

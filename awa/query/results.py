@@ -96,3 +96,46 @@ class StoreSummary:
     rows: dict[str, int]
     spans: dict[str, tuple[datetime, datetime] | None]
     missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SpeciesSeries:
+    """Selected PHA events of each species code per time bin (cycle or UTC hour).
+
+    Attributes
+    ----------
+    start, stop : int64 array, shape (n,)
+        Bin start and stop, ns since 1970 (UTC): a housekeeping cycle's start time and the
+        next cycle's start (at most ``CYCLE_SPAN_S`` later), or a UTC hour.
+    names : tuple of str, length k
+        Name of each code (:func:`awa.chem.species.code_names`): regions, "other", "no mass".
+    counts : int64 array, shape (n, k)
+        Selected events of each code in the bin.
+    weighted : float64 array, shape (n, k)
+        The same events weighted by BR_n/R_n of their spin and range n (events per spin).
+    spins : int64 array, shape (n,)
+        Selected spins in the bin.
+    accumulation_s : float64 array, shape (n,)
+        Accumulation time of those spins, s; the rate of code j is
+        ``weighted[:, j] / accumulation_s`` (per second).
+    cadence : str
+        ``"cycle"`` or ``"hour"``.
+    unbinned_spins : int
+        Selected spins outside every bin (cycle cadence: spins in no housekeeping cycle).
+    """
+
+    start: npt.NDArray[np.int64]
+    stop: npt.NDArray[np.int64]
+    names: tuple[str, ...]
+    counts: npt.NDArray[np.int64]
+    weighted: FloatArray
+    spins: npt.NDArray[np.int64]
+    accumulation_s: FloatArray
+    cadence: str = "hour"
+    unbinned_spins: int = 0
+
+    def rates(self) -> FloatArray:
+        """Rate of each code per bin, 1/s (weighted / accumulation_s; NaN without time)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            acc = self.accumulation_s[:, None]
+            return np.where(acc > 0, self.weighted / np.where(acc > 0, acc, 1.0), np.nan)
