@@ -104,6 +104,10 @@ def _check(
     assert got.spins.tolist() == n_spins.tolist()
     np.testing.assert_allclose(got.accumulation_s, acc.to_numpy(), rtol=1e-12)
     assert got.unbinned_spins == int((~inside).sum())
+    dst = per_bin["Dst"].mean().reindex(want.index)
+    np.testing.assert_allclose(got.dst(), dst.to_numpy(), rtol=1e-12)
+    kp = per_bin["Kp"].mean().reindex(want.index)
+    np.testing.assert_allclose(got.kp(), kp.to_numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", list(SELECTIONS))
@@ -118,6 +122,8 @@ def test_hourly_species_equal_a_direct_computation(any_store: SimulatedStores, n
     assert got.names == tuple(species.code_names(species.default_regions()))
     _check(got, want, spins, spin_bins)
     assert np.all(got.stop - got.start == HOUR_NS)
+    if name == "default":  # the store's one hour without Dst
+        assert np.isnan(got.dst()).sum() == 1
 
 
 def _cycle_bins(stores: SimulatedStores, t: pd.Series) -> pd.Series:

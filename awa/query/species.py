@@ -28,7 +28,7 @@ from awa.cache import cached
 from awa.chem import schema, table_columns
 from awa.chem.species import SpeciesRegion, classify, code_names, validate_regions
 from awa.model import Selection, TimeRange
-from awa.query.histograms import Progress, convert, day_pieces, event_weights
+from awa.query.histograms import Progress, convert, day_pieces, event_weights, mmq_histogram
 from awa.query.masks import (
     CONTEXT_COLUMNS,
     RATE_FILTER_COLUMNS,
@@ -37,11 +37,12 @@ from awa.query.masks import (
     spin_mask,
 )
 from awa.query.me import CYCLE_SPAN_S
-from awa.query.results import SpeciesSeries
+from awa.query.results import SpeciesComparison, SpeciesSeries, SpeciesSide
 from awa.query.store import StoreKey, get_sidecar, get_table, row_ranges
 
 __all__ = [
     "CADENCES",
+    "compare_species",
     "MAX_SPIN_S",
     "NOMINAL_SPIN_S",
     "merge_series",
@@ -67,10 +68,8 @@ def _as_ns(values: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
     return arr.view(np.int64) if arr.dtype.kind == "M" else arr.astype(np.int64)
 
 
-def selected_spins(
-    data_dir: str, sel: Selection
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-    """Start times (int64 ns) and durations (s) of the selected spins (module docstring).
+def selected_spins(data_dir: str, sel: Selection) -> dict[str, npt.NDArray[Any]]:
+    """The selected spins (module docstring): ``t`` (int64 ns), ``duration`` (s), Dst, Kp.
 
     Raises
     ------
@@ -79,8 +78,7 @@ def selected_spins(
     """
     table = get_table(data_dir, schema.RATES_STORE)
     names = tuple(dict.fromkeys(("SpinStartTime", *CONTEXT_COLUMNS, *RATE_FILTER_COLUMNS)))
-    times: list[npt.NDArray[np.int64]] = []
-    durations: list[npt.NDArray[np.float64]] = []
+    parts: list[dict[str, npt.NDArray[Any]]] = []
     n = int(table.nrows)
     for lo, hi in row_ranges(table, sel.times):
         for c0 in range(lo, hi, _CHUNK):
@@ -97,11 +95,18 @@ def selected_spins(
             dur = np.append(dur, NOMINAL_SPIN_S)
             part = slice(c0 - r0, c1 - r0)
             keep = ok[part]
-            times.append(t[part][keep])
-            durations.append(dur[part][keep])
-    if not times:
-        return np.zeros(0, dtype=np.int64), np.zeros(0)
-    return np.concatenate(times), np.concatenate(durations)
+            parts.append(
+                {
+                    "t": t[part][keep],
+                    "duration": dur[part][keep],
+                    "Dst": rows["Dst"][part][keep].astype(np.float64),
+                    "Kp": rows["Kp"][part][keep].astype(np.float64),
+                }
+            )
+    if not parts:
+        empty = np.zeros(0)
+        return {"t": np.zeros(0, dtype=np.int64), "duration": empty, "Dst": empty, "Kp": empty}
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
 def _cycle_starts(data_dir: str, sel: Selection) -> npt.NDArray[np.int64]:
@@ -163,8 +168,8 @@ def _compute(
     names = tuple(code_names(regions))
     k = len(names)
     binner = _Binner(cadence, _cycle_starts(data_dir, sel) if cadence == "cycle" else None)
-    spin_t, spin_d = selected_spins(data_dir, sel)
-    spin_bin, spin_in = binner(spin_t)
+    spins = selected_spins(data_dir, sel)
+    spin_bin, spin_in = binner(spins["t"])
     ev_bins: list[npt.NDArray[np.int64]] = []
     ev_codes: list[npt.NDArray[np.int8]] = []
     ev_w: list[npt.NDArray[np.float64]] = []
@@ -180,7 +185,7 @@ def _compute(
     eb = np.concatenate(ev_bins) if ev_bins else np.zeros(0, dtype=np.int64)
     ec = np.concatenate(ev_codes).astype(np.int64) if ev_codes else np.zeros(0, dtype=np.int64)
     ew = np.concatenate(ev_w) if ev_w else np.zeros(0)
-    sb, sd = spin_bin[spin_in], spin_d[spin_in]
+    sb, sd = spin_bin[spin_in], spins["duration"][spin_in]
     starts = np.unique(np.concatenate([sb, eb]))
     n = len(starts)
     si, ei = np.searchsorted(starts, sb), np.searchsorted(starts, eb)
@@ -196,7 +201,21 @@ def _compute(
         accumulation_s=np.bincount(si, weights=sd, minlength=n).astype(np.float64),
         cadence=cadence,
         unbinned_spins=int(np.count_nonzero(~spin_in)),
+        index_sums=_index_sums(si, n, {k: spins[k][spin_in] for k in ("Dst", "Kp")}),
     )
+
+
+def _index_sums(
+    index: npt.NDArray[np.int64], n: int, values: dict[str, npt.NDArray[np.float64]]
+) -> npt.NDArray[np.float64]:
+    """Per bin: sum and number of the finite Dst and Kp values, shape (n, 4)."""
+    out = np.zeros((n, 4))
+    for j, name in enumerate(("Dst", "Kp")):
+        v = values[name]
+        ok = np.isfinite(v)
+        out[:, 2 * j] = np.bincount(index[ok], weights=v[ok], minlength=n)
+        out[:, 2 * j + 1] = np.bincount(index[ok], minlength=n)
+    return out
 
 
 def merge_series(parts: list[SpeciesSeries]) -> SpeciesSeries:
@@ -224,6 +243,8 @@ def merge_series(parts: list[SpeciesSeries]) -> SpeciesSeries:
     np.add.at(counts, inv, np.concatenate([p.counts for p in parts]))
     weighted = np.zeros((n, k))
     np.add.at(weighted, inv, np.concatenate([p.weighted for p in parts]))
+    index_sums = np.zeros((n, 4))
+    np.add.at(index_sums, inv, np.concatenate([p.index_sums for p in parts]))
     return SpeciesSeries(
         start=starts,
         stop=stop,
@@ -236,6 +257,7 @@ def merge_series(parts: list[SpeciesSeries]) -> SpeciesSeries:
         ).astype(float),
         cadence=first.cadence,
         unbinned_spins=sum(p.unbinned_spins for p in parts),
+        index_sums=index_sums,
     )
 
 
@@ -293,3 +315,63 @@ def species_counts(
             return _compute(key.data_dir, sel, regions, cadence)
         return merge_series(parts)
     return _compute(key.data_dir, sel, regions, cadence)
+
+
+def _side(
+    key: StoreKey,
+    sel: Selection,
+    regions: tuple[SpeciesRegion, ...],
+    grid: tuple[float, float, tuple[float, float], tuple[float, float]],
+    weighted: bool,
+) -> SpeciesSide:
+    bin_x, bin_y, x_range, y_range = grid
+    counts = mmq_histogram(key, sel, bin_x, bin_y, x_range, y_range, normalise=False)
+    shown = (
+        mmq_histogram(key, sel, bin_x, bin_y, x_range, y_range, normalise=True)
+        if weighted
+        else counts
+    )
+    series = species_counts(key, sel, regions, "hour")
+    return SpeciesSide(
+        counts=counts,
+        shown=shown,
+        totals=series.counts.sum(axis=0),
+        weighted_totals=series.weighted.sum(axis=0),
+        spins=int(series.spins.sum()),
+        accumulation_s=float(series.accumulation_s.sum()),
+    )
+
+
+def compare_species(
+    key: StoreKey,
+    a: Selection,
+    b: Selection,
+    regions: tuple[SpeciesRegion, ...],
+    grid: tuple[float, float, tuple[float, float], tuple[float, float]],
+    weighted: bool = True,
+) -> SpeciesComparison:
+    """Two selections side by side: M-M/Q histograms and species totals of each.
+
+    Parameters
+    ----------
+    key : StoreKey
+    a, b : Selection
+        The selections compared (each with the histograms' filters).
+    regions : tuple of SpeciesRegion
+    grid : (bin_x, bin_y, x_range, y_range)
+        The M-M/Q grid of :func:`awa.query.histograms.mmq_histogram` (decades; amu/e, amu).
+    weighted : bool
+        Compare BR_n/R_n weighted events (spec section 4) rather than events.
+
+    Returns
+    -------
+    SpeciesComparison
+        Each side's histograms are totals over its selection; divide by its ``spins`` for
+        the per-spin normalisation of the comparison.
+    """
+    return SpeciesComparison(
+        names=tuple(code_names(regions)),
+        a=_side(key, a, regions, grid, weighted),
+        b=_side(key, b, regions, grid, weighted),
+        weighted=weighted,
+    )
