@@ -129,11 +129,8 @@ def make_blueprint(settings: Settings) -> Blueprint:
                 chunks = export.iter_events_csv(settings.data_dir, state, settings.chunk_rows,
                                                 settings.max_rows)  # fmt: skip
                 return _csv_response(chunks, "awa_events.csv")
-            write = (
-                timeline_export.iter_rejected_csv
-                if kind == "rejected"
-                else timeline_export.iter_timeline_csv
-            )
+            write = (timeline_export.iter_rejected_csv if kind == "rejected"
+                     else timeline_export.iter_timeline_csv)
             chunks = write(settings.data_dir, state, settings.chunk_rows, settings.max_rows)
             first = next(chunks)  # raises here, before streaming, if the selection is too big
             return _csv_response(_prepend(first, chunks), f"awa_{kind}.csv")

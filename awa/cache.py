@@ -208,3 +208,4 @@ def cached(fn: F) -> F:
     wrapper.uncached = fn  # type: ignore[attr-defined]
     wrapper.key = functools.partial(memo_key, fn)  # type: ignore[attr-defined]
     return cast(F, wrapper)
+

@@ -190,7 +190,9 @@ def parse_histogram_csv(text: str, name: str = "") -> HistogramCsv:
         raise CsvFormatError(
             f"the header row is not a list of x edges ({lines[body_start][:40]!r}); {LAYOUT}"
         ) from None
-    body = [line for line in lines[body_start + 1 :] if line.strip() and not line.startswith("#")]
+    body = [
+        line for line in lines[body_start + 1 :] if line.strip() and not line.startswith("#")
+    ]
     widths = {line.count(",") for line in body}
     if len(widths) > 1:
         raise CsvFormatError(

@@ -76,7 +76,8 @@ def timeline_header(state: AppState) -> list[str]:
             f"# Query: {to_query(state)}\n",
             f"# Filters applied: time {times}; spin filters {spins}{pc0} (the spins that "
             f"pass them)\n",
-            f"# Filters not applied: {events} (event-level filters select PHA events, not spins)\n",
+            f"# Filters not applied: {events} (event-level filters select PHA events, not "
+            f"spins)\n",
         ]
     others = sel.describe() or "none"
     every = "the first spin of each sweep" if pc0 else "every spin"

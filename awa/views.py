@@ -314,16 +314,8 @@ def timeline_view(settings: Settings, state: AppState, zoom: TimeRange | None = 
     fig = timeline_figure(data, view.log_rates, head, view.storm_dst, span, view.tl_yranges)
     zoom_text = f" Zoomed to {span_text(times)}: re-read at full detail." if zoom else ""
     filters = (spin_sel.describe() or "none") if spin_sel is not None else None
-    cap = timeline_caption(
-        panels,
-        settings.timeline_points,
-        n_raw,
-        span_text(sel.times),
-        zoom_text,
-        filters,
-        view.tl_pc0,
-        rated[0] if rated else None,
-    )
+    cap = timeline_caption(panels, settings.timeline_points, n_raw, span_text(sel.times),
+                           zoom_text, filters, view.tl_pc0, rated[0] if rated else None)
     return View(fig, cap, download_link("timeline", state))
 
 

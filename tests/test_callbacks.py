@@ -137,7 +137,9 @@ def test_gunicorn_accepts_the_longest_link() -> None:
 
 def test_picker_storm_and_timeline_selection_set_the_time(store_settings: Settings) -> None:
     values = controls_from("", store_settings)
-    out = change(store_settings, values, Ids.PICKER, end_date="1986-02-10", start_date="1986-02-09")
+    out = change(
+        store_settings, values, Ids.PICKER, end_date="1986-02-10", start_date="1986-02-09"
+    )
     assert out["search"].startswith("?t=1986-040-0000:1986-042-0000")
     assert out["controls"][Ids.TIME] == "1986-040-0000:1986-042-0000"
     out = change(store_settings, values, Ids.STORMS, storm="1986-039-0600:1200")

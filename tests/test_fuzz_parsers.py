@@ -81,12 +81,16 @@ def test_any_text_gives_a_typed_value_or_a_filter_error(name: str, text: str) ->
         return
     if isinstance(value, TimeRange):
         assert value.start < value.end
-    if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, float) for v in value):
+    if isinstance(value, tuple) and len(value) == 2 and all(
+        isinstance(v, float) for v in value
+    ):
         assert value[0] <= value[1] or name in ("param:mlt", "mlt")  # MLT may wrap
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from([p.key for p in PARAMS] + ["zz", ""]), texts, max_size=6))
+@given(
+    st.dictionaries(st.sampled_from([p.key for p in PARAMS] + ["zz", ""]), texts, max_size=6)
+)
 def test_any_url_gives_a_state_and_messages(values: dict[str, str]) -> None:
     query = "&".join(f"{k}={v}" for k, v in values.items())
     state, errors = parse_query("?" + query)
@@ -176,7 +180,9 @@ def _condition_sites(path: Path) -> list[tuple[str, ast.expr]]:
 
 def test_the_scan_finds_condition_strings() -> None:
     sites = {
-        (str(p.relative_to(ROOT)), func) for p in _sources() for func, _ in _condition_sites(p)
+        (str(p.relative_to(ROOT)), func)
+        for p in _sources()
+        for func, _ in _condition_sites(p)
     }
     assert ("data_build/atlas.py", "read_day_rates") in sites  # the scan sees real uses
 

@@ -137,7 +137,9 @@ def test_awa_chem_imports_nothing_else_of_the_project() -> None:
 def _pytables_modules() -> set[str]:
     """Project modules that import PyTables themselves."""
     return {
-        name for name, targets in imports().items() if any(_within(t, "tables") for t, _ in targets)
+        name
+        for name, targets in imports().items()
+        if any(_within(t, "tables") for t, _ in targets)
     }
 
 

@@ -212,7 +212,7 @@ def test_events_csv_mass_and_mpq_ranges(client: Any) -> None:
 #: ``<lf>`` line breaks, a bare '#', then pandas' CSV of the grid (x lower edges as columns,
 #: rows from the highest lower y edge down, counts as %.4f), y index rounded to 4 decimals.
 TEAM_MMQ = (
-    '# Filters: (SpinStartTime >= "1986-02-08 02:00:00"), L >= 2.0, L <= 10.0\n'
+    "# Filters: (SpinStartTime >= \"1986-02-08 02:00:00\"), L >= 2.0, L <= 10.0\n"
     "# PLOTTITLE: 1986:039:02:00 to 1986:039:08:00; L 2.00 to 10.00<lf>TAC 0; Bin Width 0.3; "
     "7 PHAs of 9 total\n"
     "#\n"

@@ -25,24 +25,14 @@ def test_default_regions_are_the_table_in_order() -> None:
     assert NAMES[-2:] == ["other", "no mass"]
     for r, row in zip(REGIONS, table.itertuples(index=False), strict=True):
         assert (r.mpq_min, r.mpq_max, r.mass_min, r.mass_max) == (
-            row.mpq_min,
-            row.mpq_max,
-            row.mass_min,
-            row.mass_max,
+            row.mpq_min, row.mpq_max, row.mass_min, row.mass_max,
         )
 
 
 @pytest.mark.parametrize(
     ("species", "region"),
-    [
-        ("H+", "H+"),
-        ("He++", "He++"),
-        ("He+", "He+"),
-        ("O+", "O+"),
-        ("O++", "O++"),
-        ("O6+", "C/O high"),
-        ("C6+", "C/O high"),
-    ],
+    [("H+", "H+"), ("He++", "He++"), ("He+", "He+"), ("O+", "O+"), ("O++", "O++"),
+     ("O6+", "C/O high"), ("C6+", "C/O high")],
 )
 def test_reference_species_fall_in_their_region(species: str, region: str) -> None:
     sp = next(s for s in physics.SPECIES if s.name == species)
@@ -165,15 +155,8 @@ def storm_and_quiet() -> dict[str, pd.DataFrame]:
 
 def test_regions_recover_the_simulated_species(storm_and_quiet: dict[str, pd.DataFrame]) -> None:
     """Simulated triples (spec section 5) of each species land in that species' region."""
-    expected = {
-        "H+": "H+",
-        "He++": "He++",
-        "He+": "He+",
-        "O+": "O+",
-        "O++": "O++",
-        "O6+": "C/O high",
-        "C6+": "C/O high",
-    }
+    expected = {"H+": "H+", "He++": "He++", "He+": "He+", "O+": "O+", "O++": "O++",
+                "O6+": "C/O high", "C6+": "C/O high"}
     for frame in storm_and_quiet.values():
         for sp, region in expected.items():
             mine = frame[frame["truth"] == sp]

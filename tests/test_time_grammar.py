@@ -89,7 +89,8 @@ def test_the_teams_time_forms(text: str, start: datetime, end: datetime) -> None
 
 def test_the_teams_placeholder_as_one_text_box() -> None:
     text = (
-        "1984-248-000:1984-249-1200      \n1985-066-000:1985-166-0030      \n1986-148-00:149-1200"
+        "1984-248-000:1984-249-1200      \n1985-066-000:1985-166-0030      \n"
+        "1986-148-00:149-1200"
     )
     assert len(parse_time_ranges(text)) == 3
 

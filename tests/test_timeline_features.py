@@ -262,9 +262,8 @@ def test_rejected_csv_download(client: Any, rates: pd.DataFrame) -> None:
            | (rates["BR2"] > rates["TCR"])).to_numpy()  # fmt: skip
     assert len(frame) == bad.sum() > 0
     in_l = rates["L"].between(5, 8).to_numpy()[bad]
-    ok_other = _passes(
-        rates, Selection(l_range=(5.0, 8.0), sum_br_le_dcr=False, br2_le_tcr=False, rn_le_brn=False)
-    )[bad]
+    ok_other = _passes(rates, Selection(l_range=(5.0, 8.0), sum_br_le_dcr=False,
+                                         br2_le_tcr=False, rn_le_brn=False))[bad]
     assert (frame["passes_other_filters"].to_numpy() == ok_other).all()
     assert 0 < in_l.sum() < len(in_l)
     head, frame = _csv(client, f"/download/rejected.csv?t={DAY}&brdcr=0&br2tcr=0&rnbrn=0")

@@ -188,7 +188,7 @@ def test_html_in_an_uploaded_title_is_text_not_a_link() -> None:
     shown = view.figure.layout.title.text
     assert "<a" not in shown
     assert "<b>" not in shown
-    assert shown.startswith('&lt;a href="https://example.org/x"&gt;click&lt;/a&gt; &lt;b&gt;')
+    assert shown.startswith("&lt;a href=\"https://example.org/x\"&gt;click&lt;/a&gt; &lt;b&gt;")
     # a file name in a refusal is text too
     bad = views.upload_view([_url(_csv(kind="x"))], ['<a href="https://e.org">f</a>.csv'])
     assert "<a" not in bad.figure.layout.meta["awa_message"]

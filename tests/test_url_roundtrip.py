@@ -126,7 +126,9 @@ me_options = st.builds(
     z_range=st.none() | closed(0.0, ME_COLOUR_MAX, strict=True),
     mpq_range=st.none() | closed(*ME_AXIS_LIMITS, strict=True),
     mass_range=st.none() | closed(*ME_AXIS_LIMITS, strict=True),
-    boxes=st.sets(st.sampled_from(ALL_BOXES), max_size=40).map(lambda b: tuple(sorted(b))),
+    boxes=st.sets(st.sampled_from(ALL_BOXES), max_size=40).map(
+        lambda b: tuple(sorted(b))
+    ),
 )
 views = st.builds(
     ViewOptions,

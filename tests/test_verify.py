@@ -203,7 +203,9 @@ def test_format_report_text(mixed: list[Path]) -> None:
 
 
 def test_all_good_exit_zero(tmp_path: Path) -> None:
-    paths = [_good_file(tmp_path / f"1986_04{i}.fits.gz", start=T0 + 86400.0 * i) for i in range(3)]
+    paths = [
+        _good_file(tmp_path / f"1986_04{i}.fits.gz", start=T0 + 86400.0 * i) for i in range(3)
+    ]
     report = verify_files(paths)
     assert report.exit_code == 0
     assert format_report(report).splitlines()[-1] == "3 good, 0 with warnings, 0 bad"

@@ -54,6 +54,7 @@ EPN_MAX_ITER = 10
 EPN_TOLERANCE = 0.01
 
 
+
 @dataclass(frozen=True)
 class Species:
     """A reference ion species: name, mass (amu, as in ``cfoil_dedx.csv``) and charge (e)."""

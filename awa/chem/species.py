@@ -72,7 +72,9 @@ class SpeciesRegion:
         """Boolean mask of the points (``mass`` amu, ``mpq`` amu/e) inside the region."""
         m = as_float(mass, "mass")
         q = as_float(mpq, "mpq")
-        return (q >= self.mpq_min) & (q < self.mpq_max) & (m >= self.mass_min) & (m < self.mass_max)
+        return (
+            (q >= self.mpq_min) & (q < self.mpq_max) & (m >= self.mass_min) & (m < self.mass_max)
+        )
 
 
 def validate_regions(regions: tuple[SpeciesRegion, ...]) -> tuple[SpeciesRegion, ...]:

@@ -208,10 +208,8 @@ def timeline_caption(
         return text + "All spins in the time range (event filters apply to the PHA views)."
     which = []
     if filters is not None:
-        which.append(
-            f"with the spin filters ({filters}; spins that fail are left out, gaps where "
-            f"drawn spin by spin)"
-        )
+        which.append(f"with the spin filters ({filters}; spins that fail are left out, gaps where "
+                     f"drawn spin by spin)")
     if pc0:
         which.append("period counter 0 only (the first spin of each sweep)")
     kept_text = f": {kept:,} spins kept" if kept is not None else ""

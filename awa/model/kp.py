@@ -82,7 +82,9 @@ def parse_kp(text: str, name: str = "kp") -> float:
         except FilterError:
             raise FilterError(name, f"{text!r} is not a Kp value; accepted: {KP_FORMS}") from None
     if not KP_MIN <= value <= KP_MAX:
-        raise FilterError(name, f"Kp {format_exact(value)} is outside 0..9; accepted: {KP_FORMS}")
+        raise FilterError(
+            name, f"Kp {format_exact(value)} is outside 0..9; accepted: {KP_FORMS}"
+        )
     return snap_kp(value)
 
 

@@ -107,14 +107,14 @@ def split_range(text: str, name: str, forms: str = RANGE_FORMS) -> tuple[str | N
         if op in ("==", "="):
             return value, value
         raise FilterError(
-            name, f"{text!r}: bounds are inclusive, write {op}= instead of {op}; accepted: {forms}"
+            name, f"{text!r}: bounds are inclusive, write {op}= instead of {op}; "
+            f"accepted: {forms}"
         )
     if re.fullmatch(rf"\s*{num}\s*", t):
         raise FilterError(
-            name,
-            f"{text!r} is one number, not a range: write '{t.strip()},' for "
+            name, f"{text!r} is one number, not a range: write '{t.strip()},' for "
             f"{t.strip()} and above, ',{t.strip()}' for {t.strip()} and below, or "
-            f"'{t.strip()},{t.strip()}' for exactly {t.strip()}; accepted: {forms}",
+            f"'{t.strip()},{t.strip()}' for exactly {t.strip()}; accepted: {forms}"
         )
     raise FilterError(name, f"{text!r} is not a range; accepted: {forms}")
 
@@ -172,9 +172,8 @@ def parse_range(
             raise FilterError(name, f"{text!r}: whole numbers only; accepted: {accepted}")
         if not lo <= v <= hi:
             raise FilterError(
-                name,
-                f"{format_exact(v)} is outside {format_exact(lo)}..{format_exact(hi)}; "
-                f"accepted: {accepted}",
+                name, f"{format_exact(v)} is outside {format_exact(lo)}..{format_exact(hi)}; "
+                f"accepted: {accepted}"
             )
         out.append(v)
     a, b = out

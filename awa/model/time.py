@@ -119,9 +119,8 @@ def _clock(day: datetime, tod: str | None, end: bool) -> datetime:
         raise FilterError("time", f"time of day {tod!r}: a fraction needs seconds, HHMMSS.f")
     if len(digits) == 3 and digits != "000":
         raise FilterError(
-            "time",
-            f"time of day {tod!r} is ambiguous: write four digits HHMM, e.g. "
-            f"{digits[:2]}{digits[2]}0 or 0{digits}",
+            "time", f"time of day {tod!r} is ambiguous: write four digits HHMM, e.g. "
+            f"{digits[:2]}{digits[2]}0 or 0{digits}"
         )
     if len(digits) == 5:
         raise FilterError("time", f"time of day {tod!r} is neither HHMM nor HHMMSS")
@@ -139,9 +138,8 @@ def _strip_utc(text: str) -> str:
     if m := _OFFSET.search(text):
         if m.group(1).replace(":", "")[1:] not in ("00", "0000"):
             raise FilterError(
-                "time",
-                f"{text!r} has the UTC offset {m.group(1)}: times are UTC, write the "
-                "UTC time without an offset (or with Z)",
+                "time", f"{text!r} has the UTC offset {m.group(1)}: times are UTC, write the "
+                "UTC time without an offset (or with Z)"
             )
         return text[: m.start(1)].rstrip()
     return _UTC_SUFFIX.sub("", text)
@@ -184,11 +182,10 @@ def _parse_doy_end(text: str, start_day: datetime, start_seconds: bool) -> datet
         if tod[4:] == "00" and not start_seconds:  # 'HHMM00' after an 'HHMM' start
             day = f"{start_day.year}-{start_day.timetuple().tm_yday:03d}"
             raise FilterError(
-                "time",
-                f"end {text!r} is ambiguous (a day and a time, or HHMMSS?): write "
+                "time", f"end {text!r} is ambiguous (a day and a time, or HHMMSS?): write "
                 "the day, a '-' and the time for another day (e.g. '041-1200' for day 041 at "
                 f"12:00), or the full end '{day}-{tod}' for {tod[:2]}:{tod[2:4]}:{tod[4:]} "
-                "that day",
+                "that day"
             )
         return _clock(start_day, tod, end=True)
     raise FilterError("time", f"{text!r} is not a day-of-year range end; accepted: {TIME_FORMS}")

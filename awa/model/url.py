@@ -63,7 +63,6 @@ from awa.model.view import (
 
 T = TypeVar("T")
 
-
 def _fmt_window(v: tuple[float, float] | None) -> str:
     return "all" if v is None else f"{format_exact(v[0])},{format_exact(v[1])}"
 

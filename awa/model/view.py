@@ -31,7 +31,9 @@ MAX_TITLE = 300
 
 #: Box numbers of the ME grid (ME codes from N_ME_BOXES to 511 are not boxes, spec section 6).
 ALL_BOXES: tuple[int, ...] = tuple(range(N_ME_BOXES))
-BOXES_FORMS = f"box numbers 0-{N_ME_BOXES - 1} and ranges such as 252-256, separated by commas"
+BOXES_FORMS = (
+    f"box numbers 0-{N_ME_BOXES - 1} and ranges such as 252-256, separated by commas"
+)
 ME_COLOUR_MAX = 1e15
 #: A timeline y range: panel (or quantity) name, "" for every chosen panel; low, high
 #: (None: automatic on that side).
@@ -302,7 +304,6 @@ def parse_yranges(text: str | None, name: str = "tly") -> tuple[YRange, ...]:
 
 def format_yranges(ranges: Iterable[YRange]) -> str:
     """Inverse of :func:`parse_yranges`."""
-
     def end(v: float | None) -> str:
         return "" if v is None else format_exact(v)
 

@@ -58,7 +58,8 @@ def month_error(search: str | None) -> str | None:
         return None
     shown = values[0] if len(values[0]) <= 40 else values[0][:37] + "..."
     return (
-        f"Invalid month {shown!r}: write the month as YYYY-MM, month 01 to 12 (e.g. month=1986-02)."
+        f"Invalid month {shown!r}: write the month as YYYY-MM, month 01 to 12 "
+        f"(e.g. month=1986-02)."
     )
 
 

@@ -29,10 +29,8 @@ def et_card() -> html.Div:
                             ],
                         ),
                     ),
-                    field(
-                        "plot title (E-T and M-M/Q)",
-                        text_input(Ids.PLOT_TITLE, "automatic", "220px"),
-                    ),
+                    field("plot title (E-T and M-M/Q)",
+                          text_input(Ids.PLOT_TITLE, "automatic", "220px")),
                     field("bin, ch", text_input(Ids.ET_BIN, "8", "48px")),
                     field("TOF range, ch", text_input(Ids.ET_X, "0,1023", "84px")),
                     field("Energy range, ch", text_input(Ids.ET_Y, "0,1023", "84px")),
@@ -116,21 +114,12 @@ def timeline_card() -> html.Div:
                             className="awa-panels",
                         ),
                     ),
-                    field(
-                        "",
-                        checklist(
-                            Ids.TL_FLAGS,
-                            {
-                                "log": "log rate axes",
-                                "tlf": "with filters",
-                                "pc0": "period counter 0 only",
-                            },
-                        ),
-                    ),
-                    field(
-                        "quantities on one axis",
-                        text_input(Ids.TL_QUANTITIES, "R0/BR0, FSR/DCR; DCR, TCR", "220px"),
-                    ),
+                    field("", checklist(Ids.TL_FLAGS, {
+                        "log": "log rate axes", "tlf": "with filters",
+                        "pc0": "period counter 0 only",
+                    })),
+                    field("quantities on one axis",
+                          text_input(Ids.TL_QUANTITIES, "R0/BR0, FSR/DCR; DCR, TCR", "220px")),
                     field("y ranges", text_input(Ids.TL_YRANGES, "FSR:1,1e5; L:2,8", "160px")),
                 ],
                 className="awa-options",
@@ -145,12 +134,8 @@ def timeline_card() -> html.Div:
             html.Div(
                 [
                     html.A("timeline CSV", id=Ids.TL_DOWNLOAD, href="", download=""),
-                    html.A(
-                        "spins rejected by a rate filter CSV",
-                        id=Ids.TL_REJECTED,
-                        href="",
-                        download="",
-                    ),
+                    html.A("spins rejected by a rate filter CSV", id=Ids.TL_REJECTED, href="",
+                           download=""),
                 ],
                 className="awa-downloads",
             ),

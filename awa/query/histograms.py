@@ -226,7 +226,9 @@ def mmq_histogram(
         ranges = row_ranges(get_table(key.data_dir, schema.PHA_STORE), sel.times)
         weights = ("BR0", "BR1", "BR2", "R0", "R1", "R2") if normalise else ()
         ev_cols = ("Energy", "TOF", "Range") if normalise else ("Energy", "TOF")
-        for block in scan.scan(side, ranges, sel, ev_cols, ("Voltage_Step", "PAPS_lvl"), weights):
+        for block in scan.scan(
+            side, ranges, sel, ev_cols, ("Voltage_Step", "PAPS_lvl"), weights
+        ):
             acc.add({k: v[block.mask] for k, v in block.values.items()})
     else:
         for ev in scan.iter_events(

@@ -24,6 +24,7 @@ SWEEP_MARGIN = 130
 RATE_JOIN = ("FSR", "DCR", "TCR", "SSD", "BR0", "BR1", "BR2", "R0", "R1", "R2", "Dst", "Kp")
 
 
+
 def in_range(values: npt.NDArray[Any], bounds: tuple[float, float]) -> npt.NDArray[np.bool_]:
     """Values inside the closed interval ``bounds``."""
     return (values >= bounds[0]) & (values <= bounds[1])

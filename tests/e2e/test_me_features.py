@@ -49,18 +49,15 @@ def test_sidebar_filters_apply_to_the_me_view(
     page = browser.new_page(viewport={"width": 1600, "height": 1000})
     page.goto(served + "/?t=1986-039-0300:0900&tab=me&L=all")
     page.wait_for_selector("#me-graph .heatmaplayer", timeout=30_000)
-    _wait_text(
-        page,
-        "#me-caption",
-        "Filters applied per cycle: PAPS 0,1,2,3,4,5,6; DPU 0,2; TAC 0; priority N",
-    )
+    _wait_text(page, "#me-caption",
+               "Filters applied per cycle: PAPS 0,1,2,3,4,5,6; DPU 0,2; TAC 0; priority N")
     standard = CycleFilter(paps_levels=tuple(range(7)), dpu_modes=(0, 2), tac_slopes=(0,),
                            pha_priorities=(78,))  # fmt: skip
     everything = query.me_totals(key, TIMES, standard).n_cycles
     assert _cycles_in_caption(page) == everything > 0
-    assert (
-        "Not applied (they select PHA events, not on-board counts): triples only; "
-        "reject TOF=1019" in (page.inner_text("#me-caption"))
+    assert "Not applied (they select PHA events, not on-board counts): triples only; " \
+           "reject TOF=1019" in (
+        page.inner_text("#me-caption")
     )
     # a Dst range typed in the sidebar narrows the cycles, as the query layer counts them
     page.fill("#dst-range", "-200,-100")
@@ -105,9 +102,8 @@ def test_per_cycle_csv_downloads_from_the_me_tab(
         page.click("#me-cycles-download")
     path = info.value.path()
     text = Path(path).read_text(encoding="utf-8")
-    assert text.startswith(
-        "# Filters applied per cycle: L 3-9; Kp 4o to 9o; PAPS 0,1,2,3,4,5,6; DPU 0,2; "
-    )
+    assert text.startswith("# Filters applied per cycle: L 3-9; Kp 4o to 9o; PAPS 0,1,2,3,4,5,6; "
+                           "DPU 0,2; ")
     table = pd.read_csv(io.StringIO(text), comment="#")
     assert list(table.columns[:11]) == ["SpinStartTime", "PAPS_lvl", "DPU_Mode", "TAC_Slope",
                                         "PHA_Priority", "L", "MAGLAT", "MAGLON", "Dst", "Kp",

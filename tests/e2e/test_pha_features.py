@@ -32,7 +32,8 @@ def _open(browser: Any, url: str) -> Any:
 
 def _caption(page: Any, cid: str, text: str) -> None:
     page.wait_for_function(
-        "([c, t]) => document.querySelector(c) && document.querySelector(c).innerText.includes(t)",
+        "([c, t]) => document.querySelector(c) && document.querySelector(c).innerText"
+        ".includes(t)",
         arg=[cid, text],
         timeout=60_000,
     )
@@ -41,7 +42,9 @@ def _caption(page: Any, cid: str, text: str) -> None:
 def _apply(page: Any, cid: str, value: str, url_part: str) -> None:
     page.fill(cid, value)
     page.press(cid, "Enter")
-    page.wait_for_function("p => window.location.search.includes(p)", arg=url_part, timeout=30_000)
+    page.wait_for_function(
+        "p => window.location.search.includes(p)", arg=url_part, timeout=30_000
+    )
 
 
 def _get(served: str, page: Any, link: str) -> str:

@@ -137,11 +137,8 @@ def test_quantities_and_ratios_on_one_axis_and_zoom(
     got = traces["FSR/DCR"]["y"]
     assert len(got) == len(expected)
     assert (dcr == 0).any()
-    assert all(
-        (a is None and b is None)
-        or (a is not None and b is not None and math.isclose(a, b, rel_tol=1e-12))
-        for a, b in zip(got, expected, strict=True)
-    )
+    assert all((a is None and b is None) or (a is not None and b is not None
+               and math.isclose(a, b, rel_tol=1e-12)) for a, b in zip(got, expected, strict=True))
     axis = "yaxis" + traces["FSR/DCR"]["yaxis"][1:]
     assert page.eval_on_selector(PLOT, f"e => e._fullLayout.{axis}.title.text") == (
         "R0/BR0, FSR/DCR")  # fmt: skip
