@@ -62,3 +62,36 @@ def test_bad_region_text_gets_a_clear_message(text: str, message: str) -> None:
     with pytest.raises(FilterError, match=message) as info:
         parse_regions(text)
     assert str(info.value).startswith("sp: ")
+
+
+def test_species_page_state_round_trips_through_the_url() -> None:
+    from awa.model.species_url import SpeciesState, parse_species_query, species_query
+
+    q = ("?t=1986-02-05&L=3,7&sp=H%2B:0.5,1.7,0.4,2.5;O%2B:11,25,10,28&cad=cycle&q=counts"
+         "&show=O%2B&ratios=O%2B/H%2B&me=0&tb=1986-02-09&min=25&w=0")
+    state, errors = parse_species_query(q)
+    assert errors == []
+    assert state.selection.l_range == (3.0, 7.0)
+    assert [r.name for r in state.regions] == ["H+", "O+"]
+    assert (state.cadence, state.quantity, state.shown, state.ratios) == (
+        "cycle", "counts", ("O+",), (("O+", "H+"),))
+    assert (state.me, state.min_counts, state.weighted) == (False, 25, False)
+    assert state.selection_b is not None
+    assert state.selection_b.l_range == (3.0, 7.0)
+    assert state.selection_b.times[0].start.day == 9
+    again, errors = parse_species_query(species_query(state))
+    assert errors == []
+    assert again == state
+    assert species_query(SpeciesState()) == ""
+
+
+def test_bad_species_page_values_are_reported_and_skipped() -> None:
+    from awa.model.species_url import SpeciesState, parse_species_query
+
+    state, errors = parse_species_query("?cad=week&ratios=O%2B&show=Xe%2B&min=0&sp=H%2B:1,2")
+    assert state == SpeciesState()
+    assert any(e.startswith("cad: 'week': give one of cycle, hour") for e in errors)
+    assert any("give ratios as A/B" in e for e in errors)
+    assert any("no species region 'Xe+'" in e for e in errors)
+    assert any(e.startswith("sp: region 'H+' needs 4 numbers") for e in errors)
+    assert any(e.startswith("min:") for e in errors)

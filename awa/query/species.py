@@ -26,7 +26,13 @@ import numpy.typing as npt
 import awa.query.scan as scan
 from awa.cache import cached
 from awa.chem import schema, table_columns
-from awa.chem.species import SpeciesRegion, classify, code_names, validate_regions
+from awa.chem.species import (
+    SpeciesRegion,
+    classify,
+    code_names,
+    me_species_counts,
+    validate_regions,
+)
 from awa.model import Selection, TimeRange
 from awa.query.histograms import Progress, convert, day_pieces, event_weights, mmq_histogram
 from awa.query.masks import (
@@ -36,13 +42,14 @@ from awa.query.masks import (
     context_mask,
     spin_mask,
 )
-from awa.query.me import CYCLE_SPAN_S
+from awa.query.me import CYCLE_SPAN_S, CycleFilter, iter_me_cycles
 from awa.query.results import SpeciesComparison, SpeciesSeries, SpeciesSide
 from awa.query.store import StoreKey, get_sidecar, get_table, row_ranges
 
 __all__ = [
     "CADENCES",
     "compare_species",
+    "me_species",
     "MAX_SPIN_S",
     "NOMINAL_SPIN_S",
     "merge_series",
@@ -374,4 +381,57 @@ def compare_species(
         a=_side(key, a, regions, grid, weighted),
         b=_side(key, b, regions, grid, weighted),
         weighted=weighted,
+    )
+
+
+@cached
+def me_species(
+    key: StoreKey, sel: Selection, regions: tuple[SpeciesRegion, ...], cadence: str
+) -> SpeciesSeries:
+    """The on-board view: ME counts of each species code per cycle or UTC hour.
+
+    Each ME box takes the code of its centre (:func:`awa.chem.species.me_box_codes`, spec
+    section 6); the counts of a cycle are summed per code.  The cycles are the science
+    cycles passing the per-cycle filters of ``sel`` (:class:`awa.query.me.CycleFilter`).
+    ``weighted`` equals ``counts`` (the DPU counts every ion), ``spins`` is 32 per cycle and
+    ``accumulation_s`` 32 x :data:`NOMINAL_SPIN_S` per cycle (179.2 s), so rates are
+    counts per second of the cycle.  Dst and Kp are not filled (``index_sums`` zero).
+
+    Raises
+    ------
+    ValueError
+        For an unknown cadence or invalid regions.
+    StoreMissingError
+        When the ME store (or the HK store for HK filters) is missing.
+    """
+    if cadence not in CADENCES:
+        raise ValueError(f"species cadence {cadence!r}: give one of {', '.join(CADENCES)}")
+    validate_regions(regions)
+    k = len(regions) + 2
+    times, parts = [], []
+    for chunk in iter_me_cycles(key.data_dir, sel.times, CycleFilter.of(sel)):
+        times.append(chunk.t_ns)
+        parts.append(me_species_counts(chunk.counts, regions))
+    t = np.concatenate(times) if times else np.zeros(0, dtype=np.int64)
+    per_cycle = np.concatenate(parts) if parts else np.zeros((0, k), dtype=np.int64)
+    bins = np.floor_divide(t, _HOUR_NS) * _HOUR_NS if cadence == "hour" else t
+    starts, inv = np.unique(bins, return_inverse=True)
+    n = len(starts)
+    counts = np.zeros((n, k), dtype=np.int64)
+    np.add.at(counts, inv, per_cycle)
+    cycles = np.bincount(inv, minlength=n).astype(np.int64)
+    if cadence == "hour":
+        stop = starts + _HOUR_NS
+    else:
+        stop = np.minimum(np.append(starts[1:], np.iinfo(np.int64).max), starts + _CYCLE_SPAN_NS)
+    return SpeciesSeries(
+        start=starts,
+        stop=stop,
+        names=tuple(code_names(regions)),
+        counts=counts,
+        weighted=counts.astype(np.float64),
+        spins=cycles * schema.SPINS_PER_CYCLE,
+        accumulation_s=(cycles * schema.SPINS_PER_CYCLE * NOMINAL_SPIN_S).astype(np.float64),
+        cadence=cadence,
+        index_sums=np.zeros((n, 4)),
     )
