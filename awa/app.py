@@ -11,7 +11,7 @@ from awa.api import guard_paths, make_blueprint
 from awa.background import make_manager
 from awa.cache import init_cache
 from awa.hapi import make_blueprint as make_hapi_blueprint
-from awa.pages import atlas, coverage, explore, shell
+from awa.pages import atlas, compare, coverage, explore, shell, species
 from awa.settings import Settings
 
 
@@ -50,11 +50,15 @@ def build_app(settings: Settings) -> dash.Dash:
             "explore": lambda _search: explore.layout(prefix),
             "coverage": lambda _search: coverage.layout(settings, prefix),
             "atlas": lambda search: atlas.layout(settings, search, prefix),
+            "species": lambda search: species.layout(settings, search, prefix),
+            "compare": lambda search: compare.layout(settings, search, prefix),
         },
     )
     explore.register_callbacks(app, settings)
     coverage.register_callbacks(app, settings)
     atlas.register_callbacks(app, settings)
+    species.register_callbacks(app, settings)
+    compare.register_callbacks(app, settings)
     # only the pages above, Dash's own routes and the API answer; any other path is a 404
     routes_prefix = str(app.config.routes_pathname_prefix or "/")
     guard_paths(server, routes_prefix, [p for p in shell.PATHS.values() if p != "/"])

@@ -17,6 +17,7 @@ from tests.builtstore import SimulatedStores
 #: The submodules of awa.query in dependency order: each imports only modules before it.
 ORDER = (
     "results", "downsample", "store", "masks", "scan", "histograms", "me", "timelines", "archive",
+    "species",
 )  # fmt: skip
 
 
