@@ -17,9 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from awa import query
 from awa.chem import species
 from awa.hapi import datasets as hapi_datasets
 from awa.hapi.model import DOUBLE_FILL
+from awa.model import Selection, TimeRange
+from awa.query.species import species_counts
 from awa.settings import Settings
 from tests.builtstore import SimulatedStores, build_folder
 from tests.hapiserver import served
@@ -146,3 +149,33 @@ def test_hourly_dst_and_kp(url: str, two_days: SimulatedStores, fmt: str,
                              format=fmt, cache=False, usecache=False,
                              cachedir=str(tmp_path))  # fmt: skip
     assert list(gap["Dst"] == DOUBLE_FILL) == [False, True, False]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "binary"])
+def test_pha_species_match_the_query_layer(url: str, two_days: SimulatedStores, fmt: str,
+                                           tmp_path: Path) -> None:  # fmt: skip
+    """Per-cycle PHA species counts, plain and weighted, as ``awa.query.species`` counts them
+    for the same cycles (from the first cycle start in the window to the first after it)."""
+    data, meta = _get(url, "CHEM_PHA_SPECIES_CYCLE", "", fmt, tmp_path)
+    names = [p for p, _ in hapi_datasets.species_names()]
+    assert [p["name"] for p in meta["parameters"]] == [
+        "Time",
+        *names,
+        *(f"{n}_w" for n in names),
+        "spins",
+        "accumulation_s",
+    ]
+    hk = two_days.hk["SpinStartTime"]
+    starts = hk[(hk >= T0) & (hk < T1)]
+    end = hk[hk >= T1].iloc[0]
+    sel = Selection(times=(TimeRange(starts.iloc[0].to_pydatetime(), end.to_pydatetime()),))
+    want = species_counts(query.store_key(two_days.folder), sel, species.default_regions(),
+                          "cycle")  # fmt: skip
+    assert np.array_equal(_times(data), want.start.view("datetime64[ns]"))
+    assert {t.astype("datetime64[D]").item().day for t in _times(data)} == {8, 9}
+    for j, name in enumerate(names):
+        np.testing.assert_array_equal(data[name], want.counts[:, j], err_msg=name)
+        np.testing.assert_array_equal(data[f"{name}_w"], want.weighted[:, j], err_msg=name)
+    np.testing.assert_array_equal(data["spins"], want.spins)
+    np.testing.assert_array_equal(data["accumulation_s"], want.accumulation_s)
+    assert data["Op"].sum() > 0

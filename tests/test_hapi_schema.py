@@ -74,7 +74,7 @@ RULES: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 DATASETS = ["CHEM_RATES_SPIN", "CHEM_HK_CYCLE", "CHEM_ME_CYCLE", "CHEM_ME_SPECIES_CYCLE",
-            "CHEM_DST_1H", "CHEM_KP_3H"]  # fmt: skip
+            "CHEM_PHA_SPECIES_CYCLE", "CHEM_DST_1H", "CHEM_KP_3H"]  # fmt: skip
 
 
 def _responses(settings: Settings) -> list[tuple[str, dict[str, Any]]]:

@@ -52,3 +52,19 @@ def test_integers_and_doubles_read_back() -> None:
     assert got[0] == -1.0e31  # NaN is written as the fill value
     np.testing.assert_array_equal(got[1:], dbl[1:])
     np.testing.assert_array_equal(np.array([r[8] for r in rows], dtype=np.float32), f32)
+
+
+def test_doubles_are_written_in_their_shortest_fixed_form() -> None:
+    """Each value gets its own fewest decimals, whatever its neighbours (so the text does not
+    depend on how records are chunked); NaN becomes the fill value."""
+    dbl = np.array([4.65, -20.0, 0.1, 8.667, np.nan, 1e-9, 123456.789])
+    f32 = np.array([4.6568313, 11.612721, 4.65, 5, 0.5, 7, 1], dtype=np.float32)
+    params = (Parameter("d", "double", None, "d"), Parameter("f", "double", None, "f"))
+    t = np.zeros(7, dtype=np.int64)
+    lines = csv_chunk(t, {"d": dbl, "f": f32}, params).decode().splitlines()
+    assert [line.split(",", 1)[1] for line in lines] == [
+        "4.65,4.6568313", "-20,11.612721", "0.1,4.65", "8.667,5", "-1e+31,0.5",
+        "0.000000001,7", "123456.789,1",
+    ]  # fmt: skip
+    alone = csv_chunk(t[1:2], {"d": dbl[1:2], "f": f32[1:2]}, params).decode()
+    assert alone.split(",", 1)[1] == "-20,11.612721\n"

@@ -17,6 +17,7 @@ import numpy.typing as npt
 
 from awa.chem import me_boxes, schema, species, store_attrs
 from awa.hapi.model import Dataset, Parameter
+from awa.hapi.pha_species import pha_species_dataset
 from awa.hapi.sources import IndexSource, MeSource, TableSource
 from awa.query import get_table
 
@@ -101,8 +102,22 @@ def me_bins() -> dict[str, Any]:
     }
 
 
+@cache
+def _box_species() -> npt.NDArray[np.float64]:
+    """(491, k) one-hot matrix: box -> species code of the default regions."""
+    codes = species.me_box_codes(species.default_regions())
+    onehot = np.zeros((len(codes), int(codes.max()) + 1), dtype=np.float64)
+    onehot[np.arange(len(codes)), codes] = 1.0
+    width = len(species.code_names(species.default_regions()))
+    return np.pad(onehot, ((0, 0), (0, width - onehot.shape[1])))
+
+
 def _me_species(counts: npt.NDArray[np.int32]) -> npt.NDArray[np.int64]:
-    return species.me_species_counts(counts)
+    """:func:`awa.chem.species.me_species_counts` of the default regions, as one float64
+    matrix product (exact: counts are integers far below 2**53), negative counts as 0."""
+    onehot = _box_species()
+    boxes = np.maximum(counts[:, : onehot.shape[0]], 0).astype(np.float64)
+    return np.rint(boxes @ onehot).astype(np.int64)
 
 
 @cache
@@ -198,7 +213,8 @@ def catalog() -> dict[str, Dataset]:
         store=schema.HK_STORE,
         sample_seconds=86400,
     )
-    return {d.id: d for d in (rates, hk, me, me_species, dst, kp)}
+    pha_species = pha_species_dataset(names)
+    return {d.id: d for d in (rates, hk, me, me_species, pha_species, dst, kp)}
 
 
 def store_units(data_dir: Path, dataset: Dataset) -> dict[str, str]:

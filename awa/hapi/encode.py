@@ -42,7 +42,7 @@ def _values(p: Parameter, values: npt.NDArray[Any], n: int) -> npt.NDArray[Any]:
 def _cells(p: Parameter, values: npt.NDArray[Any], n: int) -> ByteMatrix:
     """The text of ``p``'s values, shape (n, count, w), zero-padded."""
     v = _values(p, values, n)
-    return float_bytes(v) if p.type == "double" else int_bytes(v)
+    return float_bytes(v, DOUBLE_FILL) if p.type == "double" else int_bytes(v)
 
 
 def csv_chunk(
@@ -65,14 +65,13 @@ def csv_chunk(
         return b""
     blocks = [time_bytes(times)] + [_cells(p, values[p.name], n) for p in params]
     width = sum(b.shape[1] * (b.shape[2] + 1) for b in blocks)
-    buf = np.zeros((n, width), dtype=np.uint8)
+    buf = np.empty((n, width), dtype=np.uint8)
     pos = 0
     for block in blocks:
         m, w = block.shape[1], block.shape[2]
-        cells = np.empty((n, m, w + 1), dtype=np.uint8)
+        cells = buf[:, pos : pos + m * (w + 1)].reshape(n, m, w + 1)  # a view of buf
         cells[:, :, :w] = block
         cells[:, :, w] = _COMMA
-        buf[:, pos : pos + m * (w + 1)] = cells.reshape(n, m * (w + 1))
         pos += m * (w + 1)
     buf[:, -1] = _NEWLINE
     # each value's text is padded with zero bytes; the separators and text never are

@@ -80,16 +80,73 @@ def int_bytes(values: npt.NDArray[Any]) -> ByteMatrix:
     return out
 
 
-def float_bytes(values: npt.NDArray[np.floating[Any]]) -> ByteMatrix:
-    """Shortest round-trip text of floats (float32 as float32), shape (n, m, w).
+def _decimals(v: npt.NDArray[np.floating[Any]], most: int = 9) -> npt.NDArray[np.int64] | None:
+    """Fewest decimals ``k`` of each value whose text ``round(v, k)`` reads back to it exactly
+    (in ``v``'s own precision); None when a value needs more than ``most`` or the scaled
+    values would not fit an int64 exactly."""
+    big = float(np.abs(v).max()) if v.size else 0.0
+    if big * 10.0**most >= 2.0**53:
+        return None
+    v64 = v.astype(np.float64)
+    k = np.full(v.shape, -1, dtype=np.int64)
+    for d in range(most + 1):
+        todo = k < 0
+        if not todo.any():
+            break
+        back = (np.rint(v64[todo] * 10.0**d) / 10.0**d).astype(v.dtype)
+        hit = np.flatnonzero(todo)[back == v[todo]]
+        k[hit] = d
+    return None if (k < 0).any() else k
 
-    Each distinct value is formatted once (NumPy's shortest repr) and then repeated, since
-    store columns such as Dst, Kp and MLT repeat the same value over many records.
+
+def _fixed(v: npt.NDArray[np.floating[Any]], k: npt.NDArray[np.int64]) -> ByteMatrix:
+    """Text ``[-]int.frac`` of each value with its own ``k`` decimals (no point when 0),
+    shape (n, m, w): the shortest fixed form that reads back exactly."""
+    scaled = np.rint(v.astype(np.float64) * 10.0**k).astype(np.int64)
+    mag = np.abs(scaled)
+    places = int(k.max()) if k.size else 0
+    whole = int_bytes(mag // 10**k)
+    n, m, w = whole.shape
+    out = np.zeros((n, m, w + (places + 1 if places else 0)), dtype=np.uint8)
+    out[:, :, :w] = whole
+    out[:, :, 0] = np.where(scaled < 0, ord("-"), 0)
+    if places:
+        frac = (mag % 10**k) * 10 ** (places - k)
+        flat = out.reshape(n * m, -1)
+        flat[:, w] = np.where(k.reshape(-1) > 0, ord("."), 0)
+        _put_digits(flat, frac.reshape(-1), w + 1, places)
+        # digits beyond each value's own decimals are zero bytes (dropped)
+        beyond = np.arange(1, places + 1) > k.reshape(-1, 1)
+        tail = flat[:, w + 1 :]
+        tail[beyond] = 0
+    return out
+
+
+def float_bytes(values: npt.NDArray[np.floating[Any]], fill: float) -> ByteMatrix:
+    """Text of floats that reads back exactly (float32 as float32), shape (n, m, w).
+
+    When every value reads back from at most 9 decimals, each is written in fixed point with
+    its own fewest such decimals (vectorised); otherwise the column is written with NumPy's
+    shortest repr of each distinct value.  ``fill`` values are written as ``repr(fill)``.
     """
     v = np.asarray(values)
     v = v.reshape(len(v), -1)
-    unique, inverse = np.unique(v, return_inverse=True)
-    text = unique.astype(np.bytes_)
-    w = text.dtype.itemsize
-    table = np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(len(unique), w)
-    return table[inverse.reshape(v.shape)]
+    is_fill = v == fill
+    k = _decimals(np.where(is_fill, 0, v).astype(v.dtype))
+    if k is None:
+        unique, inverse = np.unique(v, return_inverse=True)
+        text = unique.astype(np.bytes_)
+        table = np.frombuffer(text.tobytes(), dtype=np.uint8).reshape(len(unique), -1)
+        return table[inverse.reshape(v.shape)]
+    out = _fixed(np.where(is_fill, 0, v).astype(v.dtype), k)
+    if is_fill.any():
+        mark = np.frombuffer(repr(float(fill)).encode(), dtype=np.uint8)
+        if mark.size > out.shape[2]:
+            out = np.concatenate(
+                [np.zeros((*out.shape[:2], mark.size - out.shape[2]), np.uint8), out], axis=2
+            )
+        out[is_fill] = 0
+        cells = out[is_fill]
+        cells[:, : mark.size] = mark
+        out[is_fill] = cells
+    return out
