@@ -77,6 +77,15 @@ def test_error_codes(client: Any, path: str, http: int, code: int, words: str) -
     assert words in message
 
 
+def test_user_text_never_reaches_a_header(client: Any) -> None:
+    """A dataset name with non-Latin and line-break characters is refused in the JSON body;
+    the status line holds only the code and its standard text."""
+    r = client.get("/hapi/info?dataset=%CE%A9%0D%0ASet-Cookie:%20x=1")
+    assert r.status == "404 HAPI 1406 Bad request - unknown dataset id"
+    assert "Set-Cookie" not in r.headers
+    assert "Ω" in r.get_json()["status"]["message"]
+
+
 def test_too_much_data_names_the_limit(store_settings: Settings) -> None:
     client = build_app(replace(store_settings, hapi_max_mb=0.5)).server.test_client()
     whole_day = "start=1986-039&stop=1986-040"

@@ -22,7 +22,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from awa import query
 from awa.hapi import datasets as ds
 from awa.hapi.encode import binary_chunk, binary_dtype, csv_chunk, json_chunk
-from awa.hapi.errors import HAPI_VERSION, HapiError, status_object
+from awa.hapi.errors import HAPI_VERSION, STATUS, HapiError, status_object
 from awa.hapi.model import TIME_NAME, TIME_PARAMETER_INFO, Dataset, Parameter
 from awa.hapi.times import format_time, parse_time
 from awa.settings import Settings
@@ -236,7 +236,8 @@ def error_response(exc: HapiError) -> Response:
     """The HAPI status JSON of ``exc`` with its HTTP status (the reason phrase names the code)."""
     body = {"HAPI": HAPI_VERSION, "status": status_object(exc.code, exc.message)}
     response = Response(json.dumps(body, indent=1) + "\n", mimetype="application/json")
-    response.status = f"{exc.http_status} HAPI {exc.code} {exc.message}"[:300]
+    # the reason phrase names the code with its standard text only: no user text in a header
+    response.status = f"{exc.http_status} HAPI {exc.code} {STATUS[exc.code][0]}"
     return response
 
 
