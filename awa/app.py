@@ -11,7 +11,8 @@ from awa import health, logs, security
 from awa.api import guard_paths, make_blueprint
 from awa.background import default_background_dir, make_manager
 from awa.cache import init_cache
-from awa.pages import atlas, coverage, explore, shell
+from awa.hapi import make_blueprint as make_hapi_blueprint
+from awa.pages import atlas, compare, coverage, explore, shell, species
 from awa.pages.cards import UPLOAD_MAX_BYTES
 from awa.query.scan import set_scan_threads
 from awa.settings import Settings
@@ -41,6 +42,7 @@ def build_app(settings: Settings) -> dash.Dash:
     set_scan_threads(settings.scan_threads)
     server.register_blueprint(make_blueprint(settings))
     server.register_blueprint(health.make_blueprint(settings, jobs_dir))
+    server.register_blueprint(make_hapi_blueprint(settings))  # /hapi: the HAPI 3.1 server
     # Long requests run as background callbacks: local processes, or Celery workers when
     # AWA_REDIS_URL is set (``celery -A awa.worker worker``).
     manager = make_manager(settings)
@@ -62,11 +64,15 @@ def build_app(settings: Settings) -> dash.Dash:
             "explore": lambda _search: explore.layout(prefix),
             "coverage": lambda _search: coverage.layout(settings, prefix),
             "atlas": lambda search: atlas.layout(settings, search, prefix),
+            "species": lambda search: species.layout(settings, search, prefix),
+            "compare": lambda search: compare.layout(settings, search, prefix),
         },
     )
     explore.register_callbacks(app, settings)
     coverage.register_callbacks(app, settings)
     atlas.register_callbacks(app, settings)
+    species.register_callbacks(app, settings)
+    compare.register_callbacks(app, settings)
     # only the pages above, Dash's own routes and the API answer; any other path is a 404
     routes_prefix = str(app.config.routes_pathname_prefix or "/")
     guard_paths(server, routes_prefix, [p for p in shell.PATHS.values() if p != "/"])

@@ -65,6 +65,7 @@ class _Layers(BaseSettings):
     threads: Any = None
     signing_key: Any = None
     build_version: Any = None
+    hapi_max_mb: Any = None
 
 
 class _MappingEnv(EnvSettingsSource):
@@ -182,6 +183,9 @@ class Settings:
     build_version : str
         Version of the deployed image (``AWA_BUILD_VERSION``, set by the Dockerfile's
         ``BUILD_VERSION`` argument; empty outside an image), shown by ``/version``.
+    hapi_max_mb : float
+        Largest HAPI data response, MB of binary records (``AWA_HAPI_MAX_MB``, default
+        2000); a larger request gets HAPI error 1408 naming the limit.
     """
 
     data_dir: Path = Path("awa_data")
@@ -207,6 +211,7 @@ class Settings:
     threads: int = 8
     signing_key: str | None = None
     build_version: str = ""
+    hapi_max_mb: float = 2000.0
 
     def __post_init__(self) -> None:
         if self.cache_type not in CACHE_TYPES:
@@ -223,7 +228,7 @@ class Settings:
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
         if self.timeline_points < 10:
             raise SettingsError(f"timeline_points must be >= 10, got {self.timeline_points}")
-        for name in ("request_seconds", "job_grace"):
+        for name in ("request_seconds", "job_grace", "hapi_max_mb"):
             if not getattr(self, name) > 0:  # also rejects NaN
                 raise SettingsError(f"{name} must be positive, got {getattr(self, name)}")
 
@@ -293,7 +298,8 @@ class Settings:
             if num is not None:
                 values[name] = num
         for var, name in (("AWA_REQUEST_SECONDS", "request_seconds"),
-                          ("AWA_JOB_GRACE", "job_grace")):
+                          ("AWA_JOB_GRACE", "job_grace"),
+                          ("AWA_HAPI_MAX_MB", "hapi_max_mb")):
             sec = _float(var)
             if sec is not None:
                 values[name] = sec

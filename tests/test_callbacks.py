@@ -389,7 +389,8 @@ def test_browser_nav_links_carry_the_path_prefix(
         )  # fmt: skip
         links = list(_nav_links(body["page-content"]["children"]))
         assert {label: href for label, href, _ in links} == {
-            "Browser": "/awa/", "Coverage": "/awa/coverage", "Atlas": "/awa/atlas"
+            "Browser": "/awa/", "Coverage": "/awa/coverage", "Atlas": "/awa/atlas",
+            "Species": "/awa/species", "Compare": "/awa/compare",
         }  # fmt: skip
         assert [label for label, _, cls in links if "awa-nav-active" in cls] == [active]
 

@@ -18,6 +18,7 @@ from tests.builtstore import SimulatedStores
 ORDER = (
     "results", "downsample", "store", "masks", "scan", "physics_bins", "pieces", "histograms",
     "me", "timelines", "archive",
+    "species",
 )  # fmt: skip
 
 

@@ -135,7 +135,7 @@ def test_timeline_csv_says_which_filters_apply(client: Any) -> None:
 # Paths
 # ---------------------------------------------------------------------------------------
 
-UNKNOWN = ["/hapi/catalog", "/anything", "/%2e%2e/%2e%2e/etc/passwd", "/atlas/x", "/coverage/a/b",
+UNKNOWN = ["/hapi/nothing", "/anything", "/%2e%2e/%2e%2e/etc/passwd", "/atlas/x", "/coverage/a/b",
            "/index.html", "/.env", "/_dash-nothing"]  # fmt: skip
 NULL = ["/atlas-files/x.png%00.json", "/%00", "/coverage%00", "/download/et.csv%00",
         "/_dash-component-suites/dash/x%00.js", "/assets/awa.css%00"]  # fmt: skip
@@ -151,6 +151,10 @@ def _paths_of(app: Any, prefix: str) -> None:
     for route in ("_dash-layout", "_dash-dependencies", "_favicon.ico"):
         with client.get(prefix + route) as r:
             assert r.status_code == 200, route
+    # the HAPI server answers at /hapi whatever the page prefix (awa.hapi)
+    with client.get("/hapi/catalog") as r:
+        assert r.status_code == 200
+        assert r.get_json()["HAPI"] == "3.1"
     for bad in UNKNOWN:
         status, text, _ = _text(client, prefix.rstrip("/") + bad)
         assert status == 404, bad

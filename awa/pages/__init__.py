@@ -11,11 +11,13 @@ page.  Each page owns its typed component ids: ``explore`` (the Browser page; it
 __all__ = [
     "atlas",
     "cards",
+    "compare",
     "controls",
     "coverage",
     "explore",
     "me",
     "shell",
     "sidebar",
+    "species",
     "widgets",
 ]

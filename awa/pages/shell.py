@@ -16,8 +16,10 @@ from typing import Any
 import dash
 from dash import Input, Output, State, dcc, html
 
-PAGES: dict[str, str] = {"explore": "Browser", "coverage": "Coverage", "atlas": "Atlas"}
-PATHS: dict[str, str] = {"explore": "/", "coverage": "/coverage", "atlas": "/atlas"}
+PAGES: dict[str, str] = {"explore": "Browser", "coverage": "Coverage", "atlas": "Atlas",
+                         "species": "Species", "compare": "Compare"}  # fmt: skip
+PATHS: dict[str, str] = {"explore": "/", "coverage": "/coverage", "atlas": "/atlas",
+                         "species": "/species", "compare": "/compare"}  # fmt: skip
 
 
 class ShellIds(StrEnum):
@@ -31,7 +33,7 @@ class ShellIds(StrEnum):
 def page_of(path: str | None) -> str:
     """Page shown for a path relative to the app root (``""``, ``coverage``, ``atlas``...)."""
     first = (path or "").strip("/").split("/")[0].lower()
-    return first if first in ("coverage", "atlas") else "explore"
+    return first if first in PATHS and first != "explore" else "explore"
 
 
 def nav_links(active: str, prefix: str = "") -> html.Nav:

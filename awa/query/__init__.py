@@ -21,7 +21,8 @@ Modules, each importing only those above it:
 - :mod:`~awa.query.histograms`: E-T and M-M/Q histograms, events;
 - :mod:`~awa.query.me`: matrix-element totals and timelines, the ME block layout;
 - :mod:`~awa.query.timelines`: timeline panels;
-- :mod:`~awa.query.archive`: store summaries, the default view, storm intervals.
+- :mod:`~awa.query.archive`: store summaries, the default view, storm intervals;
+- :mod:`~awa.query.species`: species counts and rates per cycle or hour.
 """
 
 from awa.query.archive import default_time_range, storm_intervals, summarize
@@ -64,10 +65,12 @@ from awa.query.results import (
     MeSeries,
     MeTotals,
     Series,
+    SpeciesSeries,
     StoreSummary,
     Storm,
 )
 from awa.query.scan import Block, iter_events
+from awa.query.species import species_counts
 from awa.query.store import (
     SelectionTooLargeError,
     StoreKey,
@@ -103,6 +106,7 @@ __all__ = [
     "Progress",
     "SelectionTooLargeError",
     "Series",
+    "SpeciesSeries",
     "StoreKey",
     "StoreMissingError",
     "Step",
@@ -138,6 +142,7 @@ __all__ = [
     "read_timeline_column",
     "row_ranges",
     "select_events",
+    "species_counts",
     "spin_mask",
     "storm_intervals",
     "store_key",

@@ -17,12 +17,17 @@ def test_pages_work_unknown_paths_are_404_and_an_uploaded_title_is_text(
     browser: Any, served: str, tmp_path: Path
 ) -> None:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    for path in ("/anything", "/hapi/catalog", "/%2e%2e/%2e%2e/etc/passwd",
+    for path in ("/anything", "/hapi/nothing", "/%2e%2e/%2e%2e/etc/passwd",
                  "/atlas-files/x.png%00.json"):  # fmt: skip
         response = page.goto(served + path)
         assert response is not None
         assert response.status == 404, path
         assert "AWA" not in page.title()  # not the app page
+    # /hapi is the HAPI server (awa.hapi): its catalog is JSON
+    response = page.goto(served + "/hapi/catalog")
+    assert response is not None
+    assert response.status == 200
+    assert response.json()["HAPI"] == "3.1"
     for path, active in (("/coverage", "Coverage"), ("/atlas", "Atlas"), ("/", "Browser")):
         response = page.goto(served + path)
         assert response is not None
