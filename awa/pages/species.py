@@ -18,7 +18,7 @@ import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import dash
 import plotly.graph_objects as go
@@ -37,10 +37,12 @@ from awa.model.species_url import (
     species_query,
 )
 from awa.pages.shell import header
-from awa.pages.widgets import field, graph
+from awa.pages.widgets import GRAPH_CONFIG, field, graph
 from awa.query.species import me_species, species_counts
 from awa.settings import Settings
 
+#: The M-M/Q view's config: region outlines are dragged and resized in place.
+MMQ_CONFIG: dict[str, Any] = {**GRAPH_CONFIG, "edits": {"shapePosition": True}}
 #: Zoomed spans up to this long are drawn per cycle.
 CYCLE_SPAN = timedelta(days=2)
 _SHAPE = re.compile(r"^shapes\[(\d+)\]\.([xy][01])$")
@@ -216,7 +218,11 @@ def layout(settings: Settings, search: str | None = None, prefix: str = "/") -> 
                     html.Div(
                         "; ".join(errors), id=SpIds.ERRORS, className="awa-message", role="alert"
                     ),  # fmt: skip
-                    graph(SpIds.MMQ, "520px"),
+                    dcc.Loading(
+                        dcc.Graph(id=SpIds.MMQ, config=cast(Any, MMQ_CONFIG),
+                                  style={"height": "520px"}),
+                        type="default", delay_show=300,
+                    ),  # fmt: skip
                     graph(SpIds.TIMELINE, "auto"),
                     html.Div(id=SpIds.CAPTION, className="awa-caption"),
                     html.Button("Download CSV", id=SpIds.CSV, className="awa-button"),
