@@ -3,9 +3,9 @@
 ``awa-build atlas --data DIR --out DIR`` writes ``YYYY-MM-DD.png`` (1200 x 1000 px) and
 ``thumbs/YYYY-MM-DD.png`` per day plus ``index.json``, which the app's atlas page serves as
 static files.  Panels over the UT day: L with MLT, the direct rates, a count-rate
-spectrogram against E/Q step, the heavy-ion (Range 2) fraction, the species fractions (the
-on-board ME counts of each default species region per UT hour, science cycles only;
-:func:`awa.chem.species.me_species_counts`), Kp and Dst.
+spectrogram against E/Q step, the heavy-ion (Range 2) fraction, Kp, Dst and the species
+fractions (the on-board ME counts of each default species region per UT hour, science
+cycles only; :func:`awa.chem.species.me_species_counts`).
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def read_day_species(
         return None
     start = pd.Timestamp(day)
     end = start + pd.Timedelta(days=1)
-    where = f"index >= '{start.isoformat()}' & index < '{end.isoformat()}'"
-    me = pd.read_hdf(path, schema.ME_STORE.key, where=where)
+    # a constant condition; pandas takes ``start`` and ``end`` from this scope
+    me = pd.read_hdf(path, schema.ME_STORE.key, where="index >= start & index < end")
     assert isinstance(me, pd.DataFrame)
     if science is not None:
         me = me[me.index.isin(pd.DatetimeIndex(science.to_numpy()))]
@@ -129,7 +129,7 @@ def render_day(
     and its hourly species fractions (:func:`read_day_species`)."""
     fig = Figure(figsize=(12, 10), dpi=100, layout="constrained")
     axes = fig.subplots(
-        7, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1.2, 1.6, 0.8, 1.0, 0.7, 0.8]}
+        7, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1.2, 1.6, 0.8, 0.7, 0.8, 1.0]}
     )
     doy = day.timetuple().tm_yday
     fig.suptitle(
@@ -203,9 +203,7 @@ def render_day(
     ax.set_ylabel("Range 2\n(% of BR)")
     ax.set_ylim(0, max(5.0, float(np.nanmax(100 * frac)) * 1.1) if np.isfinite(frac).any() else 5)
 
-    _species_panel(axes[4], fractions)
-
-    ax = axes[5]
+    ax = axes[4]
     kp = science.groupby(np.floor(hours / 3).astype(int))["Kp"].first()
     if kp.notna().any():
         kp_vals = kp.to_numpy(float)
@@ -216,7 +214,7 @@ def render_day(
         ax.text(12, 0.5, "no Kp", ha="center", va="center", transform=ax.get_xaxis_transform())
     ax.set_ylabel("Kp")
 
-    ax = axes[6]
+    ax = axes[5]
     if science["Dst"].notna().any():
         dst = science.groupby(np.floor(hours).astype(int))["Dst"].first()
         ax.step(dst.index.to_numpy() + 0.5, dst.to_numpy(float), where="mid", color="tab:blue")
@@ -231,6 +229,7 @@ def render_day(
             transform=ax.get_xaxis_transform(),
         )
     ax.set_ylabel("Dst (nT)")
+    _species_panel(axes[6], fractions)
     return fig
 
 

@@ -112,3 +112,32 @@ def test_compare_page_table_mask_and_shared_url(browser: Any, served: str, shots
     ) == "1986-039-0800:1400" or "1986-039" in shared.input_value("#cmp-time-b")
     shared.close()
     page.close()
+
+
+def test_zoom_re_aggregates_per_cycle(browser: Any, served: str) -> None:
+    page = browser.new_page(viewport={"width": 1300, "height": 1500})
+    page.goto(served + "/species?t=1986-039")
+    _wait_graph(page, "sp-timeline")
+    page.wait_for_function(
+        "document.querySelector('#sp-timeline .gtitle').textContent.includes('per hour')",
+        timeout=30_000,
+    )
+    # a zoom of the shared time axis, as a drag across the plot makes it
+    page.evaluate(
+        """() => { const gd = document.querySelector('#sp-timeline .js-plotly-plot');
+        return Plotly.relayout(gd, {'xaxis.range[0]': '1986-02-08 06:00:00',
+                                    'xaxis.range[1]': '1986-02-08 09:30:00'}); }"""
+    )
+    page.wait_for_function("window.location.search.includes('cad=cycle')", timeout=30_000)
+    q = _query(page.url)
+    assert q["t"] == "1986-039-0600:1986-039-0931"
+    page.wait_for_function(
+        "document.querySelector('#sp-timeline .gtitle').textContent.includes('per cycle')",
+        timeout=30_000,
+    )
+    n_bins = page.evaluate(
+        "document.querySelector('#sp-timeline .js-plotly-plot').data[0].x.length"
+    )
+    assert 60 <= n_bins <= 75  # about 3.5 h of 3-minute cycles
+    assert page.input_value("#sp-time") == "1986-039-0600:1986-039-0931"
+    page.close()
