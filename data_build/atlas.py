@@ -100,7 +100,7 @@ def read_day_species(
     if not path.exists():
         return None
     start = pd.Timestamp(day)
-    end = start + pd.Timedelta(days=1)
+    end = start + pd.Timedelta(days=1)  # noqa: F841 (read by pandas from this scope)
     # a constant condition; pandas takes ``start`` and ``end`` from this scope
     me = pd.read_hdf(path, schema.ME_STORE.key, where="index >= start & index < end")
     assert isinstance(me, pd.DataFrame)
