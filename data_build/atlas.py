@@ -3,7 +3,9 @@
 ``awa-build atlas --data DIR --out DIR`` writes ``YYYY-MM-DD.png`` (1200 x 1000 px) and
 ``thumbs/YYYY-MM-DD.png`` per day plus ``index.json``, which the app's atlas page serves as
 static files.  Panels over the UT day: L with MLT, the direct rates, a count-rate
-spectrogram against E/Q step, the heavy-ion (Range 2) fraction, Kp and Dst.
+spectrogram against E/Q step, the heavy-ion (Range 2) fraction, Kp, Dst and the species
+fractions (the on-board ME counts of each default species region per UT hour, science
+cycles only; :func:`awa.chem.species.me_species_counts`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from awa.chem import physics, schema
+from awa.chem import physics, schema, species
 
 #: Width of the time bins of the spectrogram and heavy-ion fraction (minutes).
 BIN_MINUTES = 15
@@ -83,15 +85,51 @@ def read_day_rates(data_dir: str | os.PathLike[str], day: dt.date) -> pd.DataFra
     return df
 
 
+def read_day_species(
+    data_dir: str | os.PathLike[str], day: dt.date, science: pd.Series | None = None
+) -> pd.DataFrame | None:
+    """Hourly species fractions of one UT day from the ME store (None without the store).
+
+    Each ME box counts for the default species region holding its centre (spec section 6);
+    the counts of the science cycles (those starting at a time of ``science``, the science
+    spins' start times, when given) are summed per UT hour.  The result has one row per hour
+    with cycles (index: hour 0-23) and one column per code name other than "no mass": the
+    share (0-1) of the counts with a mass, NaN without counts.
+    """
+    path = Path(data_dir) / schema.ME_STORE.filename
+    if not path.exists():
+        return None
+    start = pd.Timestamp(day)
+    end = start + pd.Timedelta(days=1)  # noqa: F841 (read by pandas from this scope)
+    # a constant condition; pandas takes ``start`` and ``end`` from this scope
+    me = pd.read_hdf(path, schema.ME_STORE.key, where="index >= start & index < end")
+    assert isinstance(me, pd.DataFrame)
+    if science is not None:
+        me = me[me.index.isin(pd.DatetimeIndex(science.to_numpy()))]
+    if me.empty:
+        return None
+    boxes = me[[c for c in me.columns if c != "L"]].to_numpy()
+    counts = species.me_species_counts(boxes)
+    names = species.code_names(species.default_regions())
+    times = pd.DatetimeIndex(me.index)
+    hours = np.asarray((times - start) / pd.Timedelta(hours=1), dtype=float).astype(int)
+    frame = pd.DataFrame(counts[:, :-1], columns=names[:-1]).groupby(hours).sum()
+    total = frame.sum(axis=1).replace(0, np.nan)
+    return frame.div(total, axis=0)
+
+
 def _hours(times: pd.Series, day: dt.date) -> np.ndarray:
     return np.asarray((times - pd.Timestamp(day)) / pd.Timedelta(hours=1), dtype=float)
 
 
-def render_day(rates: pd.DataFrame, day: dt.date) -> Figure:
-    """The survey figure of one UT day from its rates rows (spec sections 2-4 quantities)."""
+def render_day(
+    rates: pd.DataFrame, day: dt.date, fractions: pd.DataFrame | None = None
+) -> Figure:
+    """The survey figure of one UT day from its rates rows (spec sections 2-4 quantities)
+    and its hourly species fractions (:func:`read_day_species`)."""
     fig = Figure(figsize=(12, 10), dpi=100, layout="constrained")
     axes = fig.subplots(
-        6, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1.2, 1.6, 0.8, 0.7, 0.8]}
+        7, 1, sharex=True, gridspec_kw={"height_ratios": [1, 1.2, 1.6, 0.8, 0.7, 0.8, 1.0]}
     )
     doy = day.timetuple().tm_yday
     fig.suptitle(
@@ -191,7 +229,30 @@ def render_day(rates: pd.DataFrame, day: dt.date) -> Figure:
             transform=ax.get_xaxis_transform(),
         )
     ax.set_ylabel("Dst (nT)")
+    _species_panel(axes[6], fractions)
     return fig
+
+
+def _species_panel(ax: object, fractions: pd.DataFrame | None) -> None:
+    """Stacked hourly shares of the species regions (log-free: 0-100 %, ME counts)."""
+    from matplotlib.axes import Axes
+
+    assert isinstance(ax, Axes)
+    ax.set_ylabel("species\n(% of ME)")
+    if fractions is None or fractions.empty:
+        ax.text(12, 0.5, "no ME counts", ha="center", va="center",
+                transform=ax.get_xaxis_transform())  # fmt: skip
+        return
+    shown = [c for c in fractions.columns if c != "H+"]
+    hours = fractions.index.to_numpy(dtype=float) + 0.5
+    base = np.zeros(len(hours))
+    for name in shown:
+        share = 100 * fractions[name].fillna(0).to_numpy(float)
+        ax.bar(hours, share, width=1.0, bottom=base, label=name, align="center")
+        base += share
+    ax.set_ylim(0, max(5.0, float(base.max()) * 1.05))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.05), fontsize=7, frameon=False,
+              title="not H+; ME boxes\nby region of centre", title_fontsize=7)  # fmt: skip
 
 
 def _save(fig: Figure, path: Path, dpi: float) -> None:
@@ -205,7 +266,8 @@ def render_one(data_dir: str, day_iso: str, out_dir: str) -> tuple[str, bool]:
     """Render and save one day (runs in a worker); returns (day, had science data)."""
     day = dt.date.fromisoformat(day_iso)
     rates = read_day_rates(data_dir, day)
-    fig = render_day(rates, day)
+    science = rates.loc[rates["CSHK"] == 0, "SpinStartTime"]
+    fig = render_day(rates, day, read_day_species(data_dir, day, science))
     out = Path(out_dir)
     _save(fig, out / f"{day_iso}.png", dpi=100)
     _save(fig, out / "thumbs" / f"{day_iso}.png", dpi=24)

@@ -11,6 +11,7 @@ import pytest
 from awa import query
 from awa.chem import physics, species
 from awa.model import Selection, parse_time_ranges
+from awa.query.pieces import Step
 from awa.query.species import MAX_SPIN_S, NOMINAL_SPIN_S, merge_series, species_counts
 from tests.builtstore import SimulatedStores
 from tests.test_query import brute_force
@@ -151,13 +152,16 @@ def test_cycle_species_equal_a_direct_computation(sim_store: SimulatedStores, na
         assert np.median(got.spins) == 32
         assert abs(np.median(got.accumulation_s) - 179.2) < 5
     # day by day with progress (cut at midnights and merged) gives the same series
-    calls: list[tuple[int, int]] = []
+    calls: list[Step] = []
     two = replace(sel, times=parse_time_ranges("1986-038-2200:1986-040-0100"))
     whole = species_counts(key, two, species.default_regions(), "cycle")
     daily = species_counts(
-        key, two, species.default_regions(), "cycle", progress=lambda d, t: calls.append((d, t))
+        key, two, species.default_regions(), "cycle", progress=calls.append
     )
-    assert calls[-1] == (3, 3)
+    last = calls[-1]
+    assert (last.pieces_done, last.pieces_total) == (3, 3)
+    assert (last.ranges_done, last.ranges_total) == (1, 1)
+    assert last.events == int(whole.counts.sum())
     for field in ("start", "stop", "counts", "spins"):
         assert np.array_equal(getattr(whole, field), getattr(daily, field)), field
     np.testing.assert_allclose(whole.accumulation_s, daily.accumulation_s)

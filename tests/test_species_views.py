@@ -111,3 +111,19 @@ def test_page_views_on_the_store(store_settings: Settings) -> None:
     _fig, tab, cap = compare_page.compare_view(store_settings, cmp_state)
     assert "grey where A or B holds fewer than 10 events" in cap
     assert "O+" in str(tab)
+
+
+def test_long_cycle_spans_are_drawn_per_hour(store_settings: Settings) -> None:
+    from dataclasses import replace
+
+    state = SpeciesState(
+        selection=Selection(times=parse_time_ranges("1986-02-01T00:00/1986-02-10T00:00")),
+        cadence="cycle",
+    )
+    fig, caption = species_page.timeline_view(store_settings, state)
+    assert "this span is drawn per hour" in caption
+    assert fig.layout.title.text.startswith("Species per hour")
+    short = replace(state, selection=Selection(times=DAY))
+    fig, caption = species_page.timeline_view(store_settings, short)
+    assert "drawn per hour" not in caption
+    assert fig.layout.title.text.startswith("Species per cycle")

@@ -18,7 +18,7 @@ import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import dash
 import plotly.graph_objects as go
@@ -37,10 +37,14 @@ from awa.model.species_url import (
     species_query,
 )
 from awa.pages.shell import header
-from awa.pages.widgets import field, graph
+from awa.pages.widgets import GRAPH_CONFIG, field, graph
 from awa.query.species import me_species, species_counts
 from awa.settings import Settings
 
+#: The M-M/Q view's config: region outlines are dragged and resized in place.
+MMQ_CONFIG: dict[str, Any] = {**GRAPH_CONFIG, "edits": {"shapePosition": True}}
+#: Longest span drawn per cycle (about 3,400 bins); longer spans are drawn per hour.
+MAX_CYCLE_SPAN = timedelta(days=7)
 #: Zoomed spans up to this long are drawn per cycle.
 CYCLE_SPAN = timedelta(days=2)
 _SHAPE = re.compile(r"^shapes\[(\d+)\]\.([xy][01])$")
@@ -91,16 +95,26 @@ def mmq_view(settings: Settings, state: SpeciesState) -> tuple[go.Figure, int]:
 
 
 def timeline_view(settings: Settings, state: SpeciesState) -> tuple[go.Figure, str]:
-    """The species timeline figure and its caption (a message figure on failure)."""
-    title = f"Species per {state.cadence}, {format_time_ranges(state.selection.times)}"
+    """The species timeline figure and its caption (a message figure on failure).
+
+    Per-cycle bins are drawn for spans up to :data:`MAX_CYCLE_SPAN`; longer spans are drawn
+    per hour (the caption says so), which keeps the figure small for the browser.
+    """
+    cadence, note = state.cadence, ""
+    span = sum((r.end - r.start for r in state.selection.times), timedelta())
+    if cadence == "cycle" and span > MAX_CYCLE_SPAN:
+        cadence = "hour"
+        note = (f" Per-cycle bins are drawn for spans up to {MAX_CYCLE_SPAN.days} days: this "
+                "span is drawn per hour (zoom in for cycles; the CSV has cycles).")  # fmt: skip
+    title = f"Species per {cadence}, {format_time_ranges(state.selection.times)}"
     try:
         key = query.store_key(settings.data_dir)
-        series = species_counts(key, state.selection, state.regions, state.cadence)
-        me = me_species(key, state.selection, state.regions, state.cadence) if state.me else None
+        series = species_counts(key, state.selection, state.regions, cadence)
+        me = me_species(key, state.selection, state.regions, cadence) if state.me else None
     except (query.StoreMissingError, query.SelectionTooLargeError, ValueError) as exc:
         return message_figure(str(exc), title), ""
     fig = species_timeline_figure(series, state.quantity, state.shown, state.ratios, title, me)
-    return fig, species_caption(series, state.regions, state.quantity)
+    return fig, species_caption(series, state.regions, state.quantity) + note
 
 
 def edited_regions(state: SpeciesState, relayout: dict[str, Any] | None, offset: int) -> Any:
@@ -216,7 +230,13 @@ def layout(settings: Settings, search: str | None = None, prefix: str = "/") -> 
                     html.Div(
                         "; ".join(errors), id=SpIds.ERRORS, className="awa-message", role="alert"
                     ),  # fmt: skip
-                    graph(SpIds.MMQ, "520px"),
+                    dcc.Loading(
+                        dcc.Graph(
+                            id=SpIds.MMQ, config=cast(Any, MMQ_CONFIG), style={"height": "520px"}
+                        ),
+                        type="default",
+                        delay_show=300,
+                    ),  # fmt: skip
                     graph(SpIds.TIMELINE, "auto"),
                     html.Div(id=SpIds.CAPTION, className="awa-caption"),
                     html.Button("Download CSV", id=SpIds.CSV, className="awa-button"),

@@ -34,7 +34,7 @@ from awa.chem.species import (
     validate_regions,
 )
 from awa.model import Selection, TimeRange
-from awa.query.histograms import Progress, convert, day_pieces, event_weights, mmq_histogram
+from awa.query.histograms import convert, event_weights, mmq_histogram
 from awa.query.masks import (
     CONTEXT_COLUMNS,
     RATE_FILTER_COLUMNS,
@@ -43,6 +43,7 @@ from awa.query.masks import (
     spin_mask,
 )
 from awa.query.me import CYCLE_SPAN_S, CycleFilter, iter_me_cycles
+from awa.query.pieces import Progress, Step, day_pieces
 from awa.query.results import SpeciesComparison, SpeciesSeries, SpeciesSide
 from awa.query.store import StoreKey, get_sidecar, get_table, row_ranges
 
@@ -291,7 +292,8 @@ def species_counts(
         Bins: housekeeping cycles (start to the next start, at most ``CYCLE_SPAN_S``;
         spec section 2) or UTC hours.  Only bins holding a selected spin or event appear.
     progress : callable, optional
-        ``progress(done, total)`` after each UTC day: the selection is then counted day by
+        ``progress(step)`` (:class:`awa.query.pieces.Step`) after each UTC day: the
+        selection is then counted day by
         day, each day memoized on its own, and the days merged (:func:`merge_series`).
 
     Returns
@@ -317,7 +319,15 @@ def species_counts(
         parts = []
         for i, piece in enumerate(pieces):
             parts.append(species_counts(key, replace(sel, times=(piece,)), regions, cadence))
-            progress(i + 1, len(pieces))
+            progress(
+                Step(
+                    ranges_done=sum(r.end <= piece.end for r in sel.times),
+                    ranges_total=len(sel.times),
+                    pieces_done=i + 1,
+                    pieces_total=len(pieces),
+                    events=sum(int(p.counts.sum()) for p in parts),
+                )
+            )
         if not parts:
             return _compute(key.data_dir, sel, regions, cadence)
         return merge_series(parts)
