@@ -12,6 +12,7 @@ from awa.api import guard_paths, make_blueprint
 from awa.background import default_background_dir, make_manager
 from awa.cache import init_cache
 from awa.hapi import make_blueprint as make_hapi_blueprint
+from awa.jobs import GuardedDiskcacheManager
 from awa.pages import atlas, compare, coverage, explore, shell, species
 from awa.pages.cards import UPLOAD_MAX_BYTES
 from awa.query.scan import set_scan_threads
@@ -79,4 +80,6 @@ def build_app(settings: Settings) -> dash.Dash:
     # last: the CSP holds the hashes of the inline scripts of every callback above
     security.install(app, settings, UPLOAD_MAX_BYTES)
     logs.install(server, routes_prefix + "_dash-update-component")
+    if isinstance(manager, GuardedDiskcacheManager):
+        manager.start_launcher()  # last: every background callback is registered
     return app

@@ -299,3 +299,77 @@ def test_a_too_large_events_csv_is_refused_before_streaming(three_days: Simulate
     r = ok.get("/download/events.csv?t=1986-039-0000:0600")
     assert r.status_code == 200
     assert r.get_data(as_text=True).count("\n") > 10
+
+
+# ---------------------------------------------------------------------------------------
+# Jobs forked by the launcher, not by a threaded server
+# ---------------------------------------------------------------------------------------
+
+
+def _named(pid: int, name: str, timeout: float = 10.0) -> bool:
+    """True once process ``pid`` has named itself ``name`` (it does so as it starts)."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if psutil.Process(pid).name() == name:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_jobs_start_from_the_launcher_while_threads_read_the_stores(
+    three_days: SimulatedStores, tmp_path: Path
+) -> None:
+    """A threaded server reading HDF5 in other threads starts jobs that all finish.
+
+    Forking the server itself while another thread is inside the HDF5 library can give the
+    job a lock that is never released (it then hangs for ever); the jobs are forked by the
+    launcher instead, a process forked when the app was built, before any thread ran.
+    """
+    import threading
+
+    import psutil
+
+    from awa.jobs import JOB_NAME, LAUNCHER_NAME
+    from tests.test_background import _check_long_answer, _wait
+
+    settings = Settings(
+        data_dir=three_days.folder, cache_type="null", background_dir=tmp_path / "jobs",
+        background_events=1, job_grace=600.0,
+    )  # fmt: skip
+    app = create_app(settings)
+    launcher = app.server.extensions["awa_background"]._launcher
+    assert launcher is not None
+    assert _named(launcher.pid, LAUNCHER_NAME.decode())
+    assert psutil.Process(launcher.pid).ppid() == os.getpid()
+
+    stop = threading.Event()
+    day = Selection(times=parse_time_ranges("1986-039"))
+    key = query.store_key(three_days.folder)
+    reads = [0]
+
+    def read_stores() -> None:  # other request threads, inside HDF5 most of the time
+        while not stop.is_set():
+            query.et_histogram.uncached(key, day, 8.0)  # type: ignore[attr-defined]
+            reads[0] += 1
+
+    threads = [threading.Thread(target=read_stores, daemon=True) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        client = app.server.test_client()
+        for seq in range(8):
+            body = _job_body(app, {"search": LONG, "seq": seq + 1})
+            handles = _start(client, body)
+            pid = int(handles["job"].split("~")[0])
+            with_parent = psutil.Process(pid)
+            assert with_parent.ppid() == launcher.pid  # not forked from this process
+            assert _named(pid, JOB_NAME.decode())
+            answer = _wait(client, body, handles, timeout=120)
+            _check_long_answer(answer, settings)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(30)
+    assert reads[0] > 0

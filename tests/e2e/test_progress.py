@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from awa.jobs import JOB_NAME
 from tests.builtstore import SimulatedStores
 from tests.e2e.conftest import ROOT, _free_port
 
@@ -96,13 +97,17 @@ def _ranges(n: int) -> str:
 
 
 def _jobs(proc: subprocess.Popen[bytes]) -> list[int]:
-    """Running job processes of the server (its children that are not zombies)."""
+    """Running job processes of the server: descendants named ``awa-job``, not zombies.
+
+    (The server's other descendant, the job launcher ``awa-launcher``, lives as long as
+    the server and is not a job.)
+    """
     import psutil
 
     out = []
     for child in psutil.Process(proc.pid).children(recursive=True):
         with contextlib.suppress(psutil.NoSuchProcess):
-            if child.status() != psutil.STATUS_ZOMBIE:
+            if child.name() == JOB_NAME.decode() and child.status() != psutil.STATUS_ZOMBIE:
                 out.append(child.pid)
     return out
 
