@@ -44,6 +44,7 @@ log = logging.getLogger("awa.jobs")
 #: Process names (``ps``, ``psutil.Process.name``) of the launcher and of the jobs.
 LAUNCHER_NAME = b"awa-launcher"
 JOB_NAME = b"awa-job"
+_MAX_FD = 1 << 16
 
 __all__ = [
     "JOB_NAME", "LAUNCHER_NAME", "GuardedDiskcacheManager", "beat_key", "guard_job",
@@ -205,6 +206,7 @@ class _Launcher:
         pid = os.fork()
         if pid == 0:  # the launcher
             here.close()
+            _close_inherited(manager, there.fileno())
             code = 0
             try:
                 _launcher_loop(there, manager, server)
@@ -228,6 +230,19 @@ class _Launcher:
                 log.warning("job launcher %d unusable (%s): forking the job here", self.pid, exc)
                 return None
         return int(reply) if isinstance(reply, int) else None
+
+
+def _close_inherited(manager: GuardedDiskcacheManager, keep: int) -> None:
+    """Close what the launcher inherited from the server but stdio and its pipe ``keep``.
+
+    Open pipes and sockets of the server (a test runner's browser driver, a listening
+    socket) must not stay open in a process that outlives their use; the job folder's
+    connection is closed first, so that the jobs open their own.
+    """
+    with contextlib.suppress(Exception):
+        manager.handle.close()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, _MAX_FD)
 
 
 def _launcher_loop(conn: Any, manager: GuardedDiskcacheManager, server: tuple[int, float]) -> None:
