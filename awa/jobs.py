@@ -39,6 +39,8 @@ from typing import Any
 import psutil
 from dash import DiskcacheManager
 
+from awa.logs import job_event
+
 log = logging.getLogger("awa.jobs")
 
 #: Process names (``ps``, ``psutil.Process.name``) of the launcher and of the jobs.
@@ -83,6 +85,7 @@ def _watch(cache: Any, key: str, grace: float, parent: tuple[int, float]) -> Non
         time.sleep(every)
         if not _server_alive(parent):
             log.info("job %d stopped: the server process %d is gone", os.getpid(), parent[0])
+            job_event("cancel", str(os.getpid()), reason="server gone")
             os._exit(1)
         try:
             beat = cache.get(beat_key(key))
@@ -91,6 +94,7 @@ def _watch(cache: Any, key: str, grace: float, parent: tuple[int, float]) -> Non
         if isinstance(beat, float) and time.time() - beat > grace:
             log.info("job %d cancelled: its page stopped polling %.0f s ago", os.getpid(),
                      time.time() - beat)  # fmt: skip
+            job_event("cancel", str(os.getpid()), reason="page stopped polling")
             os._exit(0)
 
 
@@ -131,9 +135,11 @@ def guard_job(
     )
     watchdog.start()
     log.info("job %d started", os.getpid())
+    job_event("start", str(os.getpid()))
     started = time.monotonic()
     job_fn(result_key, *args)
     log.info("job %d ended after %.1f s", os.getpid(), time.monotonic() - started)
+    job_event("end", str(os.getpid()), seconds=round(time.monotonic() - started, 3))
 
 
 class GuardedDiskcacheManager(DiskcacheManager):  # type: ignore[misc]

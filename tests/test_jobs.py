@@ -373,3 +373,32 @@ def test_jobs_start_from_the_launcher_while_threads_read_the_stores(
         for t in threads:
             t.join(30)
     assert reads[0] > 0
+
+
+def test_a_job_logs_its_start_and_end_as_json_lines(caplog: pytest.LogCaptureFixture) -> None:
+    import json as json_mod
+
+    import psutil
+
+    from awa.jobs import _set_name, guard_job, server_identity
+
+    name = psutil.Process().name()  # the job names its process; this one is restored
+
+    class NoBeats:  # a job folder without heartbeats: the watchdog never stops the job
+        def get(self, key: str) -> None:
+            return None
+
+    ran: list[str] = []
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with caplog.at_level("INFO", logger="awa.job"):
+            guard_job(lambda key, *a: ran.append(key), NoBeats(), 600.0, server_identity(), "k1")
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        _set_name(name.encode())
+    assert ran == ["k1"]
+    lines = [json_mod.loads(r.getMessage()) for r in caplog.records if r.name == "awa.job"]
+    assert [line["event"] for line in lines] == ["job_start", "job_end"]
+    assert {line["job"] for line in lines} == {str(os.getpid())}
+    assert lines[1]["seconds"] >= 0
