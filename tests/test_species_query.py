@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,6 +15,7 @@ from awa.model import Selection, parse_time_ranges
 from awa.query.pieces import Step
 from awa.query.species import MAX_SPIN_S, NOMINAL_SPIN_S, merge_series, species_counts
 from tests.builtstore import SimulatedStores
+from tests.test_physics_columns import old_sidecar  # noqa: F401, F811 - a fixture
 from tests.test_query import brute_force
 
 DAY = parse_time_ranges("1986-039")
@@ -175,3 +177,30 @@ def test_bad_cadence_and_regions_get_clear_messages(sim_store: SimulatedStores) 
         species_counts(key, Selection(times=DAY), (), "hour")
     with pytest.raises(ValueError, match="no species series"):
         merge_series([])
+
+
+@pytest.mark.parametrize("cadence", ["cycle", "hour"])
+def test_stored_mpq_codes_give_the_per_request_species(
+    sim_store: SimulatedStores, old_sidecar: Path, cadence: str  # noqa: F811
+) -> None:
+    """Species from the build's M/Q codes (region look-ups) equal the per-request ones.
+
+    The second region set puts bounds at arbitrary values, inside many code intervals, so
+    the exact conversion of the events whose code straddles a bound is exercised.
+    """
+    odd = (
+        species.SpeciesRegion("a", 0.8123, 1.2345, 0.61, 1.733),
+        species.SpeciesRegion("b", 1.2345, 3.3333, 0.5, 9.871),
+        species.SpeciesRegion("c", 7.77, 21.3, 11.1, 19.19),
+    )
+    sel = Selection(times=parse_time_ranges("1986-039"))
+    for regions in (species.default_regions(), odd):
+        assert query.get_sidecar(sim_store.folder).has_mpq_code
+        assert not query.get_sidecar(old_sidecar).has_mpq_code
+        fast = species_counts(query.store_key(sim_store.folder), sel, regions, cadence)
+        slow = species_counts(query.store_key(old_sidecar), sel, regions, cadence)
+        assert fast.counts.sum() > 1000
+        for field in ("start", "stop", "counts", "spins"):
+            assert np.array_equal(getattr(fast, field), getattr(slow, field)), field
+        np.testing.assert_allclose(fast.weighted, slow.weighted, rtol=1e-12)
+        np.testing.assert_allclose(fast.accumulation_s, slow.accumulation_s)

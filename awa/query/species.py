@@ -16,6 +16,7 @@ time of a bin is the sum of the durations of its selected spins.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+import awa.query.physics_bins as physics_bins
 import awa.query.scan as scan
 from awa.cache import cached
 from awa.chem import schema, table_columns
@@ -31,6 +33,7 @@ from awa.chem.species import (
     classify,
     code_names,
     me_species_counts,
+    no_mass_code,
     validate_regions,
 )
 from awa.model import Selection, TimeRange
@@ -68,6 +71,10 @@ _NS = 1_000_000_000
 _HOUR_NS = 3600 * _NS
 _CYCLE_SPAN_NS = int(CYCLE_SPAN_S * _NS)
 _WEIGHT_COLUMNS = ("BR0", "BR1", "BR2", "R0", "R1", "R2")
+#: Event columns the counts use besides the species code.
+_COUNT_COLUMNS = ("TOF", "SpinStartTime", "Range", *_WEIGHT_COLUMNS)
+#: Outer edges of :func:`region_grid`: every positive finite mass and M/Q lies between.
+_GRID_ENDS = {1e-300, 1e300}
 _CHUNK = 1_000_000
 
 
@@ -156,18 +163,53 @@ class _Binner:
         return self.stops[np.searchsorted(self.starts, start)]
 
 
-def _events(data_dir: str, sel: Selection) -> Any:
-    """Selected events as ``{column: array}`` chunks (sidecar scan, else the store)."""
+@functools.lru_cache(maxsize=32)
+def region_grid(
+    regions: tuple[SpeciesRegion, ...],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.int8]]:
+    """The regions as a grid: M/Q edges (amu/e), mass edges (amu) and the code of each cell.
+
+    The edges are every region bound plus a tiny and a huge one, so each half-open cell lies
+    wholly inside or outside each region, and its code is that of its lower corner
+    (:func:`awa.chem.species.classify`).  The table is flat, index ``mass bin * nx + M/Q bin``
+    (:func:`awa.query.physics_bins.block_bins`).
+    """
+    xe = np.array(sorted({b for r in regions for b in (r.mpq_min, r.mpq_max)} | _GRID_ENDS))
+    ye = np.array(sorted({b for r in regions for b in (r.mass_min, r.mass_max)} | _GRID_ENDS))
+    mass, mpq = np.meshgrid(ye[:-1], xe[:-1], indexing="ij")
+    table = classify(mass.ravel(), mpq.ravel(), regions)
+    return xe, ye, table
+
+
+def _events(data_dir: str, sel: Selection, regions: tuple[SpeciesRegion, ...]) -> Any:
+    """Selected events as ``{column: array}`` chunks (sidecar scan, else the store).
+
+    With the build's M/Q codes in the sidecar, each chunk also holds ``_codes``, the
+    species code of each event from :func:`region_grid` look-ups (events whose code
+    interval holds a region bound are converted exactly), equal to :func:`classify` of the
+    per-request mass and M/Q.
+    """
     side = get_sidecar(data_dir)
     if side is None:
         yield from scan.iter_events(data_dir, sel, with_rates=True)
         return
     ranges = row_ranges(get_table(data_dir, schema.PHA_STORE), sel.times)
+    codes = side.has_mpq_code
+    ev_cols = ("Energy", "TOF", "Range", "mpq_code") if codes else ("Energy", "TOF", "Range")
+    xe, ye, table = region_grid(regions)
+    off = no_mass_code(regions)
     for block in scan.scan(
-        side, ranges, sel, ("Energy", "TOF", "Range"),
-        ("SpinStartTime", "Voltage_Step", "PAPS_lvl"), _WEIGHT_COLUMNS,
+        side, ranges, sel, ev_cols, ("SpinStartTime", "Voltage_Step", "PAPS_lvl"),
+        _WEIGHT_COLUMNS,
     ):  # fmt: skip
-        yield {k: v[block.mask] for k, v in block.values.items()}
+        mask = block.mask
+        if codes:  # only what the counts need: time, weights and the codes
+            idx = physics_bins.block_bins(block, xe, ye)[mask]
+            ev = {k: block.values[k][mask] for k in _COUNT_COLUMNS}
+            ev["_codes"] = np.where(idx >= 0, table[np.clip(idx, 0, None)], off).astype(np.int8)
+        else:
+            ev = {k: v[mask] for k, v in block.values.items()}
+        yield ev
 
 
 def _compute(
@@ -181,11 +223,14 @@ def _compute(
     ev_bins: list[npt.NDArray[np.int64]] = []
     ev_codes: list[npt.NDArray[np.int8]] = []
     ev_w: list[npt.NDArray[np.float64]] = []
-    for ev in _events(data_dir, sel):
+    for ev in _events(data_dir, sel, regions):
         if len(ev["TOF"]) == 0:
             continue
-        phys = convert(ev)
-        codes = classify(phys["mass"], phys["mpq"], regions)
+        if "_codes" in ev:
+            codes = ev["_codes"]
+        else:
+            phys = convert(ev)
+            codes = classify(phys["mass"], phys["mpq"], regions)
         b, inside = binner(_as_ns(ev["SpinStartTime"]))
         ev_bins.append(b[inside])
         ev_codes.append(codes[inside])
