@@ -107,6 +107,10 @@ def test_a_worker_with_other_stores_refuses_its_chunk(
 
 @pytest.mark.redis
 @pytest.mark.timeout(240)
+# Dash keeps every background callback ever registered in a class-level list and registers
+# them all with each new Celery app: after other tests built apps in this process, the
+# same task names come with other callables.  One server process builds one app.
+@pytest.mark.filterwarnings("ignore::celery.exceptions.DuplicateTaskNameWarning")
 def test_two_celery_workers_draw_the_exact_histogram(
     sim_store: SimulatedStores, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -167,7 +167,7 @@ def test_layout_fits_without_overlap(
     page = browser.new_page(viewport={"width": width, "height": height})
     page.goto(served + "/?t=1986-039-0300:0900")
     wait_for_figures(page)
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
     boxes = {f: page.locator(f).bounding_box() for f in (*FIGURES, ".awa-sidebar")}
     et, mmq, tl, side = (boxes[k] for k in (*FIGURES, ".awa-sidebar"))
     assert et["x"] + et["width"] <= mmq["x"]  # side by side, not overlapping

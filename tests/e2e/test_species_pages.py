@@ -17,7 +17,7 @@ def _query(url: str) -> dict[str, str]:
 
 def _wait_graph(page: Any, gid: str) -> None:
     page.wait_for_selector(f"#{gid} .main-svg", timeout=30_000)
-    page.wait_for_function(f"document.querySelector('#{gid} .js-plotly-plot') !== null && "
+    page.wait_for_function(f"() => document.querySelector('#{gid} .js-plotly-plot') !== null && "
                            f"document.querySelector('#{gid} .js-plotly-plot').data && "
                            f"document.querySelector('#{gid} .js-plotly-plot').data.length > 0",
                            timeout=30_000)  # fmt: skip
@@ -43,17 +43,17 @@ def test_drag_a_region_outline_edits_the_region_and_the_url(
     page.mouse.down()
     page.mouse.move(x, y - 30, steps=8)
     page.mouse.up()
-    page.wait_for_function("window.location.search.includes('sp=')", timeout=30_000)
+    page.wait_for_function("() => window.location.search.includes('sp=')", timeout=30_000)
     q = _query(page.url)
     o_plus = next(e for e in q["sp"].split(";") if e.startswith("O+:"))
     bounds = [float(v) for v in o_plus.split(":")[1].split(",")]
     assert bounds[:3] == [10.0, 28.0, 9.0]  # M/Q and the lower mass unchanged
     assert bounds[3] > 33.0  # the top edge moved from mass 30 amu up
     page.wait_for_function(
-        "document.querySelector('#sp-regions').value.includes('O+:')", timeout=30_000
+        "() => document.querySelector('#sp-regions').value.includes('O+:')", timeout=30_000
     )
     page.wait_for_function(
-        "document.querySelector('#sp-caption').innerText.includes("
+        "() => document.querySelector('#sp-caption').innerText.includes("
         f"'O+ M/Q 10-28 amu/e, M 9-{bounds[3]:g} amu')",
         timeout=30_000,
     )
@@ -75,15 +75,17 @@ def test_species_url_round_trip_and_bad_regions_message(browser: Any, served: st
     )
     _wait_graph(page, "sp-timeline")
     names = page.evaluate(
-        "document.querySelector('#sp-timeline .js-plotly-plot').data.map(t => t.name)"
+        "() => document.querySelector('#sp-timeline .js-plotly-plot').data.map(t => t.name)"
     )
     assert names == ["H+", "O+", "He+/He++", "Kp", "Dst"] or "He+/He++" not in names
     assert page.input_value("#sp-regions") == "H+:0.5,1.7,0.4,2.5;O+:10,28,9,30"
     assert page.is_checked("input[value=cycle]")
     page.fill("#sp-regions", "H+:0.5,1.7,0.4")
     page.press("#sp-regions", "Enter")
-    page.wait_for_function("document.querySelector('#sp-errors').innerText.includes('needs 4')",
-                           timeout=30_000)  # fmt: skip
+    page.wait_for_function(
+        "() => document.querySelector('#sp-errors').innerText.includes('needs 4')",
+        timeout=30_000,
+    )
     assert "sp=H%2B:0.5,1.7,0.4,2.5" in page.url or "sp=H+:0.5" in page.url
     page.close()
 
@@ -97,8 +99,8 @@ def test_compare_page_table_mask_and_shared_url(browser: Any, served: str, shots
     assert row.startswith("O+")
     page.fill("#cmp-min", "40")
     page.press("#cmp-min", "Enter")
-    page.wait_for_function("window.location.search.includes('min=40')", timeout=30_000)
-    page.wait_for_function("document.querySelector('#cmp-caption').innerText"
+    page.wait_for_function("() => window.location.search.includes('min=40')", timeout=30_000)
+    page.wait_for_function("() => document.querySelector('#cmp-caption').innerText"
                            ".includes('fewer than 40 events')", timeout=30_000)  # fmt: skip
     page.screenshot(path=str(shots / "compare.png"), full_page=True)
     shared = browser.new_page(viewport={"width": 1300, "height": 1400})
@@ -119,7 +121,7 @@ def test_zoom_re_aggregates_per_cycle(browser: Any, served: str) -> None:
     page.goto(served + "/species?t=1986-039")
     _wait_graph(page, "sp-timeline")
     page.wait_for_function(
-        "document.querySelector('#sp-timeline .gtitle').textContent.includes('per hour')",
+        "() => document.querySelector('#sp-timeline .gtitle').textContent.includes('per hour')",
         timeout=30_000,
     )
     # a zoom of the shared time axis, as a drag across the plot makes it
@@ -128,15 +130,15 @@ def test_zoom_re_aggregates_per_cycle(browser: Any, served: str) -> None:
         return Plotly.relayout(gd, {'xaxis.range[0]': '1986-02-08 06:00:00',
                                     'xaxis.range[1]': '1986-02-08 09:30:00'}); }"""
     )
-    page.wait_for_function("window.location.search.includes('cad=cycle')", timeout=30_000)
+    page.wait_for_function("() => window.location.search.includes('cad=cycle')", timeout=30_000)
     q = _query(page.url)
     assert q["t"] == "1986-039-0600:1986-039-0931"
     page.wait_for_function(
-        "document.querySelector('#sp-timeline .gtitle').textContent.includes('per cycle')",
+        "() => document.querySelector('#sp-timeline .gtitle').textContent.includes('per cycle')",
         timeout=30_000,
     )
     n_bins = page.evaluate(
-        "document.querySelector('#sp-timeline .js-plotly-plot').data[0].x.length"
+        "() => document.querySelector('#sp-timeline .js-plotly-plot').data[0].x.length"
     )
     assert 60 <= n_bins <= 75  # about 3.5 h of 3-minute cycles
     assert page.input_value("#sp-time") == "1986-039-0600:1986-039-0931"
