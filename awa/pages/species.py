@@ -67,6 +67,7 @@ class SpIds(StrEnum):
     CSV = "sp-csv"
     CSV_FILE = "sp-csv-file"
     OFFSET = "sp-shape-offset"
+    URL_SYNC = "sp-url-sync"
 
 
 def resolve(settings: Settings, state: SpeciesState) -> SpeciesState:
@@ -222,6 +223,7 @@ def layout(settings: Settings, search: str | None = None, prefix: str = "/") -> 
         [
             header("species", prefix),
             dcc.Location(id=SpIds.URL, refresh=False),
+            dcc.Store(id=SpIds.URL_SYNC),
             dcc.Store(id=SpIds.OFFSET, data=0),
             html.Div(
                 [
@@ -272,6 +274,17 @@ def state_from_controls(
     )  # fmt: skip
 
 
+#: Clientside: put the Location's search in the address bar when they differ.
+_FOLLOW_SEARCH = """
+function (search) {
+    if (typeof search === "string" && window.location.search !== search) {
+        window.history.replaceState(window.history.state, "", window.location.pathname + search);
+    }
+    return search;
+}
+"""
+
+
 def register_callbacks(app: dash.Dash, settings: Settings) -> None:
     """Controls and gestures -> URL; URL -> M-M/Q view, timeline, caption; CSV download."""
 
@@ -314,6 +327,13 @@ def register_callbacks(app: dash.Dash, settings: Settings) -> None:
             return nothing, str(exc), nothing, nothing, nothing
         return (new, "", format_regions(state.regions),
                 format_time_ranges(state.selection.times), state.cadence)  # fmt: skip
+
+    # The page's state is its Location's search; after a drag or a zoom of a figure the
+    # browser's address bar was sometimes left behind, so a copied link showed another view.
+    # Whatever updates the search, the address bar follows it here.
+    app.clientside_callback(
+        _FOLLOW_SEARCH, Output(SpIds.URL_SYNC, "data"), Input(SpIds.URL, "search")
+    )
 
     @app.callback(
         Output(SpIds.MMQ, "figure"),

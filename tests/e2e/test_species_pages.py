@@ -143,3 +143,36 @@ def test_zoom_re_aggregates_per_cycle(browser: Any, served: str) -> None:
     assert 60 <= n_bins <= 75  # about 3.5 h of 3-minute cycles
     assert page.input_value("#sp-time") == "1986-039-0600:1986-039-0931"
     page.close()
+
+
+def test_moving_a_region_outline_puts_the_new_view_in_the_address_bar(
+    browser: Any, served: str
+) -> None:
+    """A moved outline (dragged by its body) changes the address bar, not only the figures."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1500})
+    page.goto(served + "/species?t=1986-039&cad=hour&q=counts")
+    _wait_graph(page, "sp-mmq")
+    _wait_graph(page, "sp-timeline")
+    box = page.evaluate(
+        """() => { const gd = document.querySelector('#sp-mmq .js-plotly-plot');
+        const n = gd.layout.shapes.length; const path = document.querySelectorAll(
+        '#sp-mmq .shapelayer path')[n - 6 + 3]; const r = path.getBoundingClientRect();
+        return {x: r.left, y: r.top, w: r.width, h: r.height}; }"""
+    )
+    x, y = box["x"] + box["w"] / 2, box["y"] + box["h"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y, steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => window.location.search.includes('sp=')", timeout=30_000)
+    o_plus = next(e for e in _query(page.url)["sp"].split(";") if e.startswith("O+:"))
+    bounds = [float(v) for v in o_plus.split(":")[1].split(",")]
+    assert bounds[0] > 10.0  # moved to higher M/Q
+    assert bounds[1] > 28.0
+    assert bounds[2:] == [9.0, 30.0]  # a horizontal move keeps the mass bounds
+    page.wait_for_function(
+        "() => document.querySelector('#sp-caption').innerText.includes("
+        f"'O+ M/Q {bounds[0]:g}-{bounds[1]:g} amu/e')",
+        timeout=30_000,
+    )
+    page.close()
