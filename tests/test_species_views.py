@@ -127,3 +127,16 @@ def test_long_cycle_spans_are_drawn_per_hour(store_settings: Settings) -> None:
     fig, caption = species_page.timeline_view(store_settings, short)
     assert "drawn per hour" not in caption
     assert fig.layout.title.text.startswith("Species per cycle")
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+def test_comparison_table_headers_say_what_is_weighted(weighted: bool) -> None:
+    from awa.pages.compare import table
+
+    row = {"species": "O+", "A events": 10, "B events": 50, "A per spin": 0.1,
+           "B per spin": 0.5, "A share": 0.05, "A share err": 0.01, "B share": 0.2,
+           "B share err": 0.02, "B/A": 5.0, "B/A err": 1.0}  # fmt: skip
+    heads = [th.children for th in table([row], weighted).children[0].children.children]
+    per = "per spin, BR/R weighted" if weighted else "per spin"
+    assert heads == ["species", "A events", "B events", f"A {per}", f"B {per}",
+                     "A share of events", "B share of events", f"B/A {per}"]  # fmt: skip

@@ -68,10 +68,15 @@ def _fmt(v: float, err: float | None = None, pct: bool = False) -> str:
     return text + (" %" if pct else "")
 
 
-def table(rows: list[dict[str, Any]]) -> html.Table:
-    """The species table: events, per spin, shares and ratio B/A with uncertainties."""
-    heads = ["species", "A events", "B events", "A per spin", "B per spin", "A share",
-             "B share", "B/A per spin"]  # fmt: skip
+def table(rows: list[dict[str, Any]], weighted: bool) -> html.Table:
+    """The species table: events, per spin, shares and ratio B/A with uncertainties.
+
+    The headers say which columns are weighted by BR_n/R_n (``weighted``): the per-spin
+    values and their ratio; the shares are always shares of the events.
+    """
+    per = "per spin, BR/R weighted" if weighted else "per spin"
+    heads = ["species", "A events", "B events", f"A {per}", f"B {per}", "A share of events",
+             "B share of events", f"B/A {per}"]  # fmt: skip
     body = [
         html.Tr(
             [
@@ -107,7 +112,7 @@ def compare_view(settings: Settings, state: SpeciesState) -> tuple[go.Figure, An
     except (query.StoreMissingError, query.SelectionTooLargeError, ValueError) as exc:
         return message_figure(str(exc), title), "", ""
     fig = compare_figure(cmp, state.regions, state.min_counts, labels, title)
-    return fig, table(comparison_rows(cmp)), compare_caption(cmp, state.min_counts)
+    return fig, table(comparison_rows(cmp), cmp.weighted), compare_caption(cmp, state.min_counts)
 
 
 def _input(cid: str, value: str, placeholder: str = "") -> dcc.Input:
