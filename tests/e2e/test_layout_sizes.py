@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -100,8 +101,10 @@ def test_date_picker_reaches_any_month(browser: Any, served: str, width: int, he
     for _ in range(3):
         box.get_by_label("Increase value").click()
     box.get_by_label("Next month").click()
-    assert box.locator(".dash-datepicker-controls input.dash-input-element").input_value() == "1989"
-    assert "March" in box.locator(".dash-datepicker-controls .dash-dropdown").inner_text()
+    # the calendar redraws after each click: wait (up to 10 s) for it to show March 1989
+    controls = box.locator(".dash-datepicker-controls")
+    expect(controls.locator("input.dash-input-element")).to_have_value("1989", timeout=10_000)
+    expect(controls.locator(".dash-dropdown")).to_contain_text("March", timeout=10_000)
     page.keyboard.press("Escape")
     # keyboard: type both dates; the URL's time range follows
     page.fill("#picker", "1988-07-15")
