@@ -20,6 +20,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PATH=/opt/venv/bin:$PATH \
     AWA_DATA_DIR=/data \
     AWA_CACHE_DIR=/cache \
+    NUMBA_CACHE_DIR=/tmp/numba \
     AWA_BUILD_VERSION=$BUILD_VERSION
 RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin awa \
     && mkdir -p /data /cache \

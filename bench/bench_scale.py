@@ -126,11 +126,12 @@ def build(days: int, paths: list[Path], workers: int, force: bool) -> tuple[Path
     cmd = [str(BIN / "awa-build"), "build", "--fits", str(fits), "--out", str(stores),
            "--workers", str(workers)]  # fmt: skip
     dst = bq.INDICES / "dst_1984-1989_final.wdc"
-    kp = bq.INDICES / "Kp_ap_Ap_SN_F107_1986.txt"
     if dst.exists():
         cmd += ["--dst", str(dst)]
-    if kp.exists():
-        cmd += ["--kp", str(kp)]
+    for year in sorted({START.year, (START + dt.timedelta(days=days - 1)).year}):
+        kp = bq.INDICES / f"Kp_ap_Ap_SN_F107_{year}.txt"  # one file per year spanned
+        if kp.exists():
+            cmd += ["--kp", str(kp)]
     info["build"] = run_measured(cmd, base / "build.log")
     atlas_cmd = [str(BIN / "awa-build"), "atlas", "--data", str(stores), "--out",
                  str(stores / "atlas"), "--workers", str(workers)]  # fmt: skip
@@ -289,6 +290,9 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", help="only these query cases (e.g. 1 2 5c)")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--rebuild", action="store_true", help="rebuild existing stores")
+    parser.add_argument(
+        "--build-only", action="store_true", help="simulate and build; no queries or pages"
+    )
     parser.add_argument("--mission-events", type=float, default=1e9)
     parser.add_argument(
         "--with-runs",
@@ -309,6 +313,8 @@ def main() -> None:
         stores, info = build(n, paths, args.workers, args.rebuild)
         events = bq.store_span(stores)[2]
         print(f"{n} days: {events:,} events, build {info}", flush=True)
+        if args.build_only:
+            continue
         pages = bq.in_child(page_times, stores, args.repeat)
         print(json.dumps({"pages": pages}), flush=True)
         run = {"days": n, "events": events, "build": info, "sizes": sizes(stores),

@@ -9,16 +9,20 @@ follows each piece (the background callbacks' progress bar).
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+import awa.query.kernels as kernels
 import awa.query.physics_bins as physics_bins
 import awa.query.scan as scan
 from awa.cache import cached
 from awa.chem import physics, schema, sidecar
 from awa.model import Selection
+from awa.query.masks import detector_tables
 from awa.query.pieces import Progress, by_pieces
 from awa.query.results import EventSample, Hist2D
 from awa.query.store import (
@@ -133,6 +137,25 @@ def _channel_lut(edges: tuple[float, ...], scale: int) -> npt.NDArray[np.int32]:
     return np.where(inside, b * scale, -(2**30)).astype(np.int32)
 
 
+def overlapped(blocks: Iterable[Any], count: Callable[[Any], None]) -> None:
+    """Call ``count(block)`` on each block in a second thread while the next one is read.
+
+    ``count`` runs one block at a time, in order (so it may add into shared arrays); the
+    compiled loops of :mod:`awa.query.kernels` release the GIL, so reading (main thread) and
+    counting (second thread) use both cores.  An exception of ``count`` is raised here.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="awa-count") as pool:
+        pending: Future[None] | None = None
+        try:
+            for block in blocks:
+                if pending is not None:
+                    pending.result()
+                pending = pool.submit(count, block)
+        finally:
+            if pending is not None:
+                pending.result()
+
+
 def _channel_counts(
     side: sidecar.Sidecar, data_dir: str, sel: Selection, xe: FloatArray, ye: FloatArray
 ) -> tuple[npt.NDArray[np.int64], int]:
@@ -140,15 +163,16 @@ def _channel_counts(
     nx, ny = len(xe) - 1, len(ye) - 1
     lut_x = _channel_lut(tuple(xe.tolist()), 1)
     lut_y = _channel_lut(tuple(ye.tolist()), nx)
+    tables = detector_tables(sel)
     flat = np.zeros(nx * ny, dtype=np.int64)
     n_sel = 0
+
+    def count(block: scan.Block) -> None:
+        nonlocal n_sel
+        n_sel += kernels.et_counts(block.values, block.mask, tables, lut_y, lut_x, flat)
+
     ranges = row_ranges(get_table(data_dir, schema.PHA_STORE), sel.times)
-    for block in scan.scan(side, ranges, sel, ("Energy", "TOF")):
-        n_sel += int(np.count_nonzero(block.mask))
-        idx = lut_y[block.values["Energy"].view(np.uint16)]
-        idx += lut_x[block.values["TOF"].view(np.uint16)]
-        keep = block.mask & (idx >= 0)
-        flat += np.bincount(idx[keep], minlength=nx * ny)
+    overlapped(scan.scan(side, ranges, sel, ("Energy", "TOF"), detector=False), count)
     return flat, n_sel
 
 
@@ -222,9 +246,7 @@ def mmq_histogram(
         ranges = row_ranges(get_table(key.data_dir, schema.PHA_STORE), sel.times)
         weights = ("BR0", "BR1", "BR2", "R0", "R1", "R2") if normalise else ()
         ev_cols = ("Energy", "TOF", "Range") if normalise else ("Energy", "TOF")
-        for block in scan.scan(
-            side, ranges, sel, ev_cols, ("Voltage_Step", "PAPS_lvl"), weights
-        ):
+        for block in scan.scan(side, ranges, sel, ev_cols, ("Voltage_Step", "PAPS_lvl"), weights):
             acc.add({k: v[block.mask] for k, v in block.values.items()})
     else:
         for ev in scan.iter_events(
@@ -248,23 +270,66 @@ def _mmq_from_codes(
     counts add in the same order, so they are equal too.
     """
     nx, ny = len(xe) - 1, len(ye) - 1
-    flat = np.zeros(nx * ny, dtype=np.float64 if normalise else np.int64)
-    n_sel = n_shown = 0
     ranges = row_ranges(get_table(data_dir, schema.PHA_STORE), sel.times)
-    rate_cols = ("BR0", "BR1", "BR2", "R0", "R1", "R2") if normalise else ()
-    ev_cols = ("Energy", "TOF", "Range", "mpq_code") if normalise else ("Energy", "TOF", "mpq_code")
+    if not normalise:
+        return _mmq_counts(side, ranges, sel, xe, ye)
+    flat = np.zeros(nx * ny, dtype=np.float64)
+    n_sel = n_shown = 0
+    rate_cols = ("BR0", "BR1", "BR2", "R0", "R1", "R2")
+    ev_cols = ("Energy", "TOF", "Range", "mpq_code")
     for block in scan.scan(side, ranges, sel, ev_cols, (), rate_cols):
         n_sel += int(np.count_nonzero(block.mask))
         idx = physics_bins.block_bins(block, xe, ye)
         keep = block.mask & (idx >= 0)
         n_shown += int(np.count_nonzero(keep))
-        if normalise:
-            w = event_weights({k: v[keep] for k, v in block.values.items()})
-            flat += np.bincount(idx[keep], weights=w, minlength=nx * ny)
-        else:
-            flat += np.bincount(idx[keep], minlength=nx * ny)
+        w = event_weights({k: v[keep] for k, v in block.values.items()})
+        flat += np.bincount(idx[keep], weights=w, minlength=nx * ny)
     counts = flat.reshape(ny, nx).astype(np.float64)
-    return Hist2D(counts, xe, ye, n_sel, n_shown, weighted=normalise)
+    return Hist2D(counts, xe, ye, n_sel, n_shown, weighted=True)
+
+
+def _mmq_counts(
+    side: sidecar.Sidecar,
+    ranges: list[tuple[int, int]],
+    sel: Selection,
+    xe: FloatArray,
+    ye: FloatArray,
+) -> Hist2D:
+    """Unweighted M-M/Q counts from the stored M/Q codes, one compiled pass per block.
+
+    Events whose code straddles a bin edge (or whose channels are outside 0-1023) are
+    converted exactly (:func:`physics_bins.exact_bins`), so the counts equal the
+    per-request computation's.
+    """
+    nx, ny = len(xe) - 1, len(ye) - 1
+    mass_bin = physics_bins.mass_table(tuple(ye.tolist()), nx)
+    code_bin = physics_bins.code_table(tuple(xe.tolist()))
+    tables = detector_tables(sel)
+    flat = np.zeros(nx * ny, dtype=np.int64)
+    n_sel = n_shown = 0
+
+    def count(block: scan.Block) -> None:
+        nonlocal n_sel, n_shown
+        n, shown, redo = kernels.mmq_counts(
+            block.values, block.mask, tables, mass_bin, code_bin,
+            physics_bins.STRADDLE, physics_bins.CHANNELS, flat,
+        )  # fmt: skip
+        n_sel += n
+        n_shown += shown
+        if len(redo):
+            idx = physics_bins.exact_bins(
+                block.values["Energy"][redo], block.values["TOF"][redo],
+                block.run_values("Voltage_Step", redo), block.run_values("PAPS_lvl", redo),
+                xe, ye,
+            )  # fmt: skip
+            idx = idx[idx >= 0]
+            n_shown += len(idx)
+            np.add(flat, np.bincount(idx, minlength=nx * ny), out=flat)
+
+    cols = ("Energy", "TOF", "mpq_code")
+    overlapped(scan.scan(side, ranges, sel, cols, detector=False), count)
+    counts = flat.reshape(ny, nx).astype(np.float64)
+    return Hist2D(counts, xe, ye, n_sel, n_shown)
 
 
 class _MmqAccumulator:

@@ -7,7 +7,8 @@ sidecar's copy of it), applies the rate filters and returns the joined rate valu
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import numpy as np
@@ -22,7 +23,6 @@ from awa.query.store import FloatArray, bisect_time
 SWEEP_MARGIN = 130
 #: Rates columns joined onto PHA events.
 RATE_JOIN = ("FSR", "DCR", "TCR", "SSD", "BR0", "BR1", "BR2", "R0", "R1", "R2", "Dst", "Kp")
-
 
 
 def in_range(values: npt.NDArray[Any], bounds: tuple[float, float]) -> npt.NDArray[np.bool_]:
@@ -71,21 +71,83 @@ def context_mask(rows: Any, sel: Selection) -> npt.NDArray[np.bool_]:
     return mask
 
 
+def _all_of(
+    tests: list[Callable[[npt.NDArray[Any]], Any]],
+) -> Callable[[npt.NDArray[Any]], Any]:
+    def test(values: npt.NDArray[Any]) -> Any:
+        return np.logical_and.reduce([t(values) for t in tests])
+
+    return test
+
+
+def _below4(values: npt.NDArray[Any]) -> Any:
+    return values < 4
+
+
+def _not3(values: npt.NDArray[Any]) -> Any:
+    return values != 3
+
+
+def _positive(values: npt.NDArray[Any]) -> Any:
+    return values > 0
+
+
+def _not_artefact(values: npt.NDArray[Any]) -> Any:
+    return values != schema.TOF_ARTEFACT
+
+
+def detector_tests(sel: Selection) -> dict[str, Callable[[npt.NDArray[Any]], Any]]:
+    """The event-level filters of ``sel``, one test per ``DETECTOR_COLUMNS`` column.
+
+    Each test maps a column's values to a boolean array; an event passes when every test
+    passes (:func:`detector_mask`).  A column without a filter is absent.
+    """
+    ssd: list[Callable[[npt.NDArray[Any]], Any]] = []
+    rng: list[Callable[[npt.NDArray[Any]], Any]] = []
+    if sel.ssd_ids is not None:
+        ssd.append(functools.partial(np.isin, test_elements=np.asarray(sel.ssd_ids)))
+    if sel.reject_ssd_high:
+        ssd.append(_below4)
+    if sel.pha_ranges is not None:
+        rng.append(functools.partial(np.isin, test_elements=np.asarray(sel.pha_ranges)))
+    if sel.reject_range3:
+        rng.append(_not3)
+    tests: dict[str, Callable[[npt.NDArray[Any]], Any]] = {}
+    for column, parts in (("SSDID", ssd), ("Range", rng)):
+        if parts:
+            tests[column] = _all_of(parts)
+    if sel.triples_only:
+        tests["Energy"] = _positive
+    if sel.reject_tof1019:
+        tests["TOF"] = _not_artefact
+    return tests
+
+
 def detector_mask(rows: Any, sel: Selection) -> npt.NDArray[np.bool_]:
     """Mask of PHA rows passing the event-level filters of ``sel`` (``DETECTOR_COLUMNS``)."""
     mask = np.ones(len(rows["TOF"]), dtype=bool)
-    for column, allowed in (("SSDID", sel.ssd_ids), ("Range", sel.pha_ranges)):
-        if allowed is not None:
-            mask &= np.isin(rows[column], np.asarray(allowed))
-    if sel.triples_only:
-        mask &= rows["Energy"] > 0
-    if sel.reject_tof1019:
-        mask &= rows["TOF"] != schema.TOF_ARTEFACT
-    if sel.reject_range3:
-        mask &= rows["Range"] != 3
-    if sel.reject_ssd_high:
-        mask &= rows["SSDID"] < 4
+    for column, test in detector_tests(sel).items():
+        mask &= test(rows[column])
     return mask
+
+
+def detector_tables(sel: Selection) -> dict[str, npt.NDArray[np.uint8]]:
+    """The tests of :func:`detector_tests` as look-up tables, one per ``DETECTOR_COLUMNS``.
+
+    The table of a column holds 1 where a value passes, indexed by the value's unsigned bit
+    pattern (``Energy``, ``TOF``: int16, 65,536 entries; ``SSDID``, ``Range``: int8, 256),
+    so ``table[values.view(unsigned)]`` equals the test; a column without a filter gets an
+    all-ones table.
+    """
+    tests = detector_tests(sel)
+    out: dict[str, npt.NDArray[np.uint8]] = {}
+    for column in DETECTOR_COLUMNS:
+        dtype = np.dtype(schema.PHA_COLUMNS[column])
+        values = np.arange(2 ** (8 * dtype.itemsize), dtype=f"u{dtype.itemsize}").view(dtype)
+        test = tests.get(column)
+        ok = np.ones(len(values), dtype=bool) if test is None else np.asarray(test(values))
+        out[column] = ok.astype(np.uint8)
+    return out
 
 
 def event_mask(rows: npt.NDArray[Any], sel: Selection) -> npt.NDArray[np.bool_]:

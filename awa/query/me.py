@@ -150,7 +150,6 @@ def read_cycles(
     return rows["index"].astype(np.int64), rows["L"], cshk, counts
 
 
-
 def filters_caption(sel: Selection) -> str:
     """Caption text: which filters apply to the ME cycles, how, and which do not."""
     filt = CycleFilter.of(sel)

@@ -106,6 +106,8 @@ def scan(
     event_columns: tuple[str, ...],
     run_columns: tuple[str, ...] = (),
     rate_columns: tuple[str, ...] = (),
+    *,
+    detector: bool = True,
 ) -> Iterator[Block]:
     """Yield the PHA rows of ``row_ranges`` that may hold selected events, block by block.
 
@@ -124,6 +126,10 @@ def scan(
         The filters.
     event_columns, run_columns, rate_columns : tuple of str
         Columns to return per event (the filters read what they need themselves).
+    detector : bool
+        Apply the event-level filters to ``Block.mask``.  False: the mask holds the
+        spin-level filters only and ``values`` also holds the ``DETECTOR_COLUMNS``, for a
+        caller that applies :func:`awa.query.masks.detector_tables` itself.
     """
     event_need = tuple(dict.fromkeys(event_columns + DETECTOR_COLUMNS))
     run_need = tuple(dict.fromkeys(run_columns + CONTEXT_COLUMNS + ("SpinStartTime",)))
@@ -155,8 +161,12 @@ def scan(
             per_event.update({c: np.repeat(v, lengths) for c, v in rates.items()})
             for a, b in _needed_spans(starts[ok], ends[ok], seg_lo, seg_hi):
                 cols = side.read("pha/events", event_need, a, b)
-                mask = ev_ok[a - seg_lo : b - seg_lo] & detector_mask(cols, sel)
-                values = {c: cols[c] for c in event_columns}
+                mask = ev_ok[a - seg_lo : b - seg_lo]
+                if detector:
+                    mask = mask & detector_mask(cols, sel)
+                    values = {c: cols[c] for c in event_columns}
+                else:
+                    values = dict(cols)
                 values.update({c: v[a - seg_lo : b - seg_lo] for c, v in per_event.items()})
                 yield Block(values, mask, runs, starts, a)
 
