@@ -134,7 +134,8 @@ class Settings:
     scatter_max_events : int
         Largest selection drawn as individual events (``AWA_SCATTER_MAX``, default 100000).
     max_rows : int
-        Largest number of store rows one query may scan (``AWA_MAX_ROWS``, default 2e8).
+        Largest number of store rows one query may scan (``AWA_MAX_ROWS``, default 2e9: the
+        whole mission, about 1e9 PHA events, scans in about 10 s with the column sidecar).
     chunk_rows : int
         Rows read per chunk when streaming (``AWA_CHUNK_ROWS``, default 2e6).
     timeline_points : int
@@ -166,8 +167,10 @@ class Settings:
         Largest events CSV, in PHA rows of its time ranges (``AWA_EVENTS_CSV_MAX_ROWS``,
         default 2e7); larger ones are refused before streaming.
     scan_threads : int
-        Blosc decompression threads of the column scans (``AWA_SCAN_THREADS``, default 1:
-        more gave no gain on the 2-core machine, bench/README.md).
+        Blosc decompression threads of the column scans (``AWA_SCAN_THREADS``, default 1).
+        A histogram scan already uses two cores at 1: it reads in one thread while a
+        compiled loop counts the previous block in another (:mod:`awa.query.kernels`);
+        more Blosc threads gave no gain on the 2-core machine (bench/README.md).
     max_body_bytes : int
         Largest request body, bytes (``AWA_MAX_BODY_BYTES``, default 1 MiB): Flask's
         ``MAX_CONTENT_LENGTH``.  Dash's callback route, which carries uploaded files, has
@@ -194,7 +197,7 @@ class Settings:
     redis_url: str | None = None
     cache_timeout: int = 3600
     scatter_max_events: int = 100_000
-    max_rows: int = 200_000_000
+    max_rows: int = 2_000_000_000
     chunk_rows: int = 2_000_000
     timeline_points: int = 2000
     debug: bool = False

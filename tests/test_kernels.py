@@ -160,3 +160,26 @@ def test_selection_variants_are_distinct() -> None:
     # each selection above exercises a different set of tables
     seen = {tuple(int(t.sum()) for t in detector_tables(s).values()) for s in SELECTIONS.values()}
     assert len(seen) == len(SELECTIONS)
+
+
+def test_needed_spans_are_cut_into_blocks_covering_the_same_rows() -> None:
+    from awa.query import scan
+
+    chunk = scan.CHUNK
+    rng = np.random.default_rng(7)
+    lo, hi = 3 * chunk + 17, 40 * chunk + 5
+    starts = np.sort(rng.integers(lo, hi - 10, 60))
+    ends = starts + rng.integers(1, 3 * chunk, 60)
+    ends = np.minimum(ends, hi)
+    spans = scan._needed_spans(starts, ends, lo, hi)
+    rows = np.zeros(hi, dtype=bool)
+    for a, b in spans:
+        assert b - a <= scan.BLOCK_ROWS
+        assert not rows[a:b].any()  # no row read twice
+        rows[a:b] = True
+    for s, e in zip(starts, ends, strict=True):
+        assert rows[s:e].all()  # every selected run's rows are read
+    # every span edge is a chunk edge or the scan's own bound (whole chunks are read)
+    edges = {x for span in spans for x in span} - {lo, hi}
+    assert all(x % chunk == 0 for x in edges)
+    assert len(spans) > len(scan._needed_spans(starts[:1], ends[:1], lo, hi))

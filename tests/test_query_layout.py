@@ -16,7 +16,8 @@ from tests.builtstore import SimulatedStores
 
 #: The submodules of awa.query in dependency order: each imports only modules before it.
 ORDER = (
-    "results", "downsample", "store", "masks", "scan", "physics_bins", "pieces", "histograms",
+    "results", "downsample", "store", "masks", "scan", "physics_bins", "kernels", "pieces",
+    "histograms",
     "me", "timelines", "archive",
     "species",
 )  # fmt: skip

@@ -34,6 +34,9 @@ from awa.query.store import check_row_limit, get_table, row_ranges
 
 #: Runs read per scan segment (bounds memory: at most 86 events per spin).
 SEGMENT_RUNS = 16_384
+#: Largest block of rows yielded at once (whole HDF5 chunks): small enough that counting a
+#: block in a second thread overlaps the read of the next one even in a one-day scan.
+BLOCK_ROWS = 2 * CHUNK
 
 
 def set_scan_threads(n: int) -> int:
@@ -93,9 +96,13 @@ def _needed_spans(
     )[:n_chunks]
     need = np.concatenate([[False], depth > 0, [False]])
     edges = np.flatnonzero(need[1:] != need[:-1])
-    spans = []
+    spans: list[tuple[int, int]] = []
     for g0, g1 in zip(edges[::2], edges[1::2], strict=True):
-        spans.append((max(lo, int(g0 + c_lo) * CHUNK), min(hi, int(g1 + c_lo) * CHUNK)))
+        first = max(lo, int(g0 + c_lo) * CHUNK)
+        last = min(hi, int(g1 + c_lo) * CHUNK)
+        cuts = range((first // BLOCK_ROWS + 1) * BLOCK_ROWS, last, BLOCK_ROWS)
+        bounds = [first, *cuts, last]
+        spans.extend(zip(bounds[:-1], bounds[1:], strict=True))
     return spans
 
 
