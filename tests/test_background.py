@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -123,6 +123,37 @@ def test_summed_days_equal_the_whole_histogram(name: str, three_days: SimulatedS
         np.testing.assert_allclose(days_m.counts, whole_m.counts, rtol=1e-12, atol=0)
         assert days_m.n_shown == whole_m.n_shown
         assert days_m.weighted is norm
+
+
+def test_many_days_are_drawn_in_groups_and_still_equal_the_whole(
+    three_days: SimulatedStores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from awa.query import pieces as pieces_module
+
+    monkeypatch.setattr(pieces_module, "MAX_DRAWS", 2)
+    key = query.store_key(three_days.folder)
+    sel = parse_params(SELECTIONS["filters"])[0].selection
+    drawn: list[tuple[TimeRange, ...]] = []
+    real = query.et_histogram.uncached
+
+    def spy(key: Any, sel: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(sel.times)
+        return real(key, sel, *args, **kwargs)
+
+    reports: list[query.Step] = []
+    whole = real(key, sel, 16)
+    grouped = pieces_module.by_pieces(spy, key, sel, None, reports.append, bin_width=16)
+    np.testing.assert_array_equal(grouped.counts, whole.counts)
+    assert (grouped.n_selected, grouped.n_shown) == (whole.n_selected, whole.n_shown)
+    # three whole days in draws of at most two days; progress still counts days
+    assert [(r.pieces_done, r.pieces_total) for r in reports] == [(0, 3), (2, 3), (3, 3)]
+    assert [len(t) for t in drawn] == [1, 1]
+    assert drawn[0][0].end - drawn[0][0].start == timedelta(days=2)
+    # groups never join two ranges
+    two = (TimeRange(datetime(1986, 2, 7), datetime(1986, 2, 8, 12)),
+           TimeRange(datetime(1986, 2, 9), datetime(1986, 2, 10)))  # fmt: skip
+    groups = pieces_module._grouped(pieces_module._numbered_pieces(two), 1)
+    assert [(r, len(g)) for r, g in groups] == [(0, 2), (1, 1)]
 
 
 def test_the_row_limit_applies_to_the_whole_selection(three_days: SimulatedStores) -> None:

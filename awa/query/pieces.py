@@ -150,6 +150,26 @@ def sum_histograms(parts: list[Hist2D]) -> Hist2D:
     return total.result()
 
 
+#: Most draws of one piece-by-piece histogram: beyond it, consecutive days of one range are
+#: drawn together (one scan of several days costs less than as many one-day scans; the
+#: progress still counts days).  The Celery fan-out cuts at most as many chunks.
+MAX_DRAWS = 64
+
+
+def _grouped(
+    pieces: list[tuple[int, TimeRange]], max_draws: int
+) -> list[tuple[int, list[TimeRange]]]:
+    """Consecutive pieces of one range in groups of ``ceil(len(pieces) / max_draws)``."""
+    size = max(1, -(-len(pieces) // max(max_draws, 1)))
+    out: list[tuple[int, list[TimeRange]]] = []
+    for r, piece in pieces:
+        if out and out[-1][0] == r and len(out[-1][1]) < size:
+            out[-1][1].append(piece)
+        else:
+            out.append((r, [piece]))
+    return out
+
+
 def by_pieces(
     histogram: Callable[..., Hist2D],
     key: StoreKey,
@@ -162,8 +182,10 @@ def by_pieces(
 
     The row limit ``max_rows`` is checked once on the whole selection, as one call would.
     Whole-day pieces are memoized calls (the key of a one-day view); other pieces run
-    uncached.  ``progress`` gets a :class:`Step` before the first piece (nothing done) and
-    after each piece; the pieces are summed as they arrive (memory of one histogram).
+    uncached.  Beyond :data:`MAX_DRAWS` pieces, consecutive pieces of a range are drawn
+    together (memoized when all are whole days).  ``progress`` gets a :class:`Step` before
+    the first piece (nothing done) and after each draw; the draws are summed as they arrive
+    (memory of one histogram).
 
     Raises
     ------
@@ -182,9 +204,13 @@ def by_pieces(
         check_row_limit(rows, max_rows, "events", scans="one view scans")
     raw = getattr(histogram, "uncached", histogram)
     total = HistogramSum()
-    for i, (r, piece) in enumerate(pieces):
-        draw = histogram if _whole_day(piece) else raw
+    groups = _grouped(pieces, MAX_DRAWS)
+    done_pieces = 0
+    for g, (r, group) in enumerate(groups):
+        piece = TimeRange(group[0].start, group[-1].end)
+        draw = histogram if all(_whole_day(p) for p in group) else raw
         total.add(draw(key, replace(sel, times=(piece,)), max_rows=max_rows, **params))
-        done = r + 1 if i + 1 == n_pieces or pieces[i + 1][0] != r else r
-        progress(Step(done, n_ranges, i + 1, n_pieces, total.n_selected))
+        done_pieces += len(group)
+        done = r + 1 if g + 1 == len(groups) or groups[g + 1][0] != r else r
+        progress(Step(done, n_ranges, done_pieces, n_pieces, total.n_selected))
     return total.result()

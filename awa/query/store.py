@@ -102,6 +102,12 @@ def close_all() -> None:
     _local.__dict__.pop("sidecars", None)
 
 
+#: HDF5 chunk cache of each dataset of a read handle.  Scans read forward, so a few chunks
+#: suffice; PyTables' default (16 MiB a dataset, ~30 datasets in a scan, one handle per
+#: thread) let a whole-year scan hold 450 MB more (bench/README.md).
+CHUNK_CACHE_BYTES = 2 * 2**20
+
+
 def _open_file(path: Path) -> tables.File | None:
     """The read-only handle of ``path`` for this thread (reopened when the file changed).
 
@@ -121,7 +127,7 @@ def _open_file(path: Path) -> tables.File | None:
         entry = None
     if entry is None:
         try:
-            handle = tables.open_file(str(path), mode="r")
+            handle = tables.open_file(str(path), mode="r", chunk_cache_size=CHUNK_CACHE_BYTES)
             with _opened_lock:
                 _opened[:] = [h for h in _opened if h.isopen] + [handle]
         except (OSError, tables.HDF5ExtError) as exc:
