@@ -104,8 +104,9 @@ def close_all() -> None:
 
 #: HDF5 chunk cache of each dataset of a read handle.  Scans read forward, so a few chunks
 #: suffice; PyTables' default (16 MiB a dataset, ~30 datasets in a scan, one handle per
-#: thread) let a whole-year scan hold 450 MB more (bench/README.md).
-CHUNK_CACHE_BYTES = 2 * 2**20
+#: thread) let a whole-year scan hold 620 MB, 360 MB with this.  2 MiB (300 MB) made
+#: selective scans, which re-read rates chunks, 40 % slower (bench/README.md).
+CHUNK_CACHE_BYTES = 4 * 2**20
 
 
 def _open_file(path: Path) -> tables.File | None:
