@@ -149,11 +149,45 @@ def test_many_days_are_drawn_in_groups_and_still_equal_the_whole(
     assert [(r.pieces_done, r.pieces_total) for r in reports] == [(0, 3), (2, 3), (3, 3)]
     assert [len(t) for t in drawn] == [1, 1]
     assert drawn[0][0].end - drawn[0][0].start == timedelta(days=2)
-    # groups never join two ranges
+    # a group joins the pieces of one range into one range, and may hold several ranges
     two = (TimeRange(datetime(1986, 2, 7), datetime(1986, 2, 8, 12)),
            TimeRange(datetime(1986, 2, 9), datetime(1986, 2, 10)))  # fmt: skip
     groups = pieces_module._grouped(pieces_module._numbered_pieces(two), 1)
-    assert [(r, len(g)) for r, g in groups] == [(0, 2), (1, 1)]
+    assert groups == [(1, [two[0], two[1]], 3)]
+    groups = pieces_module._grouped(pieces_module._numbered_pieces(two), 2)
+    assert [(r, len(t), n) for r, t, n in groups] == [(0, 1, 2), (1, 1, 1)]
+
+
+def test_many_short_ranges_are_drawn_together_and_equal_the_whole(
+    three_days: SimulatedStores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from awa.query import pieces as pieces_module
+
+    monkeypatch.setattr(pieces_module, "MAX_DRAWS", 4)
+    key = query.store_key(three_days.folder)
+    # 30 ranges of 20 minutes, every 2 hours, across the three days
+    text = ";".join(
+        f"1986-{38 + h // 24:03d}-{h % 24:02d}00:1986-{38 + h // 24:03d}-{h % 24:02d}20"
+        for h in range(0, 60, 2)
+    )
+    sel = replace(parse_params({"t": text})[0].selection)
+    assert len(sel.times) == 30
+    drawn: list[int] = []
+    real = query.et_histogram.uncached
+
+    def spy(key: Any, sel: Any, *args: Any, **kwargs: Any) -> Any:
+        drawn.append(len(sel.times))
+        return real(key, sel, *args, **kwargs)
+
+    reports: list[query.Step] = []
+    whole = real(key, sel, 16)
+    grouped = pieces_module.by_pieces(spy, key, sel, None, reports.append, bin_width=16)
+    np.testing.assert_array_equal(grouped.counts, whole.counts)
+    assert (grouped.n_selected, grouped.n_shown) == (whole.n_selected, whole.n_shown) != (0, 0)
+    assert drawn == [8, 8, 8, 6]
+    assert [(r.ranges_done, r.pieces_done) for r in reports] == [
+        (0, 0), (8, 8), (16, 16), (24, 24), (30, 30)
+    ]
 
 
 def test_the_row_limit_applies_to_the_whole_selection(three_days: SimulatedStores) -> None:

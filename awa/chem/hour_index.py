@@ -11,6 +11,8 @@ No Dash, no pandas: plain PyTables and NumPy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 import tables
@@ -79,8 +81,15 @@ def read_hour_index(h5: tables.File) -> npt.NDArray[np.int64] | None:
     return np.asarray(h5.get_node(path).read(), dtype=np.int64).reshape(-1, 2)
 
 
-def _bound(table: tables.Table, index: npt.NDArray[np.int64], t_ns: int) -> int:
-    """First row with SpinStartTime >= t_ns."""
+#: ``search(lo, hi, t_ns)``: the first row in ``[lo, hi)`` (one hour of a sorted table) whose
+#: SpinStartTime is >= ``t_ns``, ``hi`` if none.
+InHour = Callable[[int, int, int], int]
+
+
+def _bound(
+    table: tables.Table, index: npt.NDArray[np.int64], t_ns: int, search: InHour | None = None
+) -> int:
+    """First row with SpinStartTime >= t_ns (``search`` finds it inside an hour)."""
     nrows = int(table.nrows)
     if len(index) == 0:
         return nrows
@@ -92,16 +101,25 @@ def _bound(table: tables.Table, index: npt.NDArray[np.int64], t_ns: int) -> int:
     if index[k, 0] != hour or t_ns == hour:
         return lo  # the hour has no rows, or the bound is its start: the next hour's first row
     hi = int(index[k + 1, 1]) if k + 1 < len(index) else nrows
+    if search is not None:
+        return search(lo, hi, t_ns)
     times = np.asarray(table.read(lo, hi, field=time_field(table)), dtype=np.int64)
     return lo + int(np.searchsorted(times, t_ns, side="left"))
 
 
 def row_range(
-    table: tables.Table, index: npt.NDArray[np.int64], t0_ns: int, t1_ns: int
+    table: tables.Table,
+    index: npt.NDArray[np.int64],
+    t0_ns: int,
+    t1_ns: int,
+    search: InHour | None = None,
 ) -> tuple[int, int]:
-    """Rows [start, stop) of a sorted table whose SpinStartTime lies in [t0_ns, t1_ns)."""
+    """Rows [start, stop) of a sorted table whose SpinStartTime lies in [t0_ns, t1_ns).
+
+    ``search`` finds a bound inside an hour (default: read the hour's times from the table).
+    """
     if t1_ns <= t0_ns:
         return (0, 0)
-    start = _bound(table, index, t0_ns)
-    stop = _bound(table, index, t1_ns)
+    start = _bound(table, index, t0_ns, search)
+    stop = _bound(table, index, t1_ns, search)
     return (start, max(start, stop))

@@ -247,6 +247,31 @@ def hour_index(table: tables.Table) -> npt.NDArray[np.int64] | None:
     return cache[key]
 
 
+def _runs_search(table: tables.Table) -> hix.InHour | None:
+    """Bounds inside an hour of the PHA store from the sidecar's runs, when it matches.
+
+    The sidecar holds each run's (spin's) first row and time, so a bound reads a few
+    hundred run times instead of an hour of PHA rows (25 ms each on a 30-day store).
+    """
+    path = Path(table._v_file.filename)
+    if path.name not in (schema.PHA_STORE.filename,) or table._v_pathname != (
+        f"/{schema.PHA_STORE.key}/table"
+    ):
+        return None
+    side = get_sidecar(path.parent)
+    if side is None or side.n_events != int(table.nrows):
+        return None
+    starts, run_times = side.node("/pha/runs/start"), side.node("/pha/runs/SpinStartTime")
+
+    def search(lo: int, hi: int, t_ns: int) -> int:
+        r0, r1 = side.run_of_row(lo), side.run_of_row(hi)
+        t = np.asarray(run_times[r0:r1], dtype=np.int64)
+        j = r0 + int(np.searchsorted(t, t_ns, side="left"))
+        return int(starts[j]) if j < r1 else hi
+
+    return search
+
+
 def row_ranges(table: tables.Table, times: tuple[TimeRange, ...]) -> list[tuple[int, int]]:
     """Row ranges ``[lo, hi)`` of ``table`` covering the time ranges (all rows if none).
 
@@ -255,10 +280,11 @@ def row_ranges(table: tables.Table, times: tuple[TimeRange, ...]) -> list[tuple[
     if not times:
         return [(0, table.nrows)] if table.nrows else []
     index = hour_index(table)
+    search = _runs_search(table)
     out = []
     for r in times:
         if index is not None:
-            lo, hi = hix.row_range(table, index, to_ns(r.start), to_ns(r.end))
+            lo, hi = hix.row_range(table, index, to_ns(r.start), to_ns(r.end), search)
         else:
             lo = bisect_time(table, to_ns(r.start))
             hi = bisect_time(table, to_ns(r.end))
