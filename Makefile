@@ -62,7 +62,7 @@ lint-deploy: $(VENV)/.installed-dev
 test: lint lint-deploy $(PD22)/.installed
 	$(BIN)/pytest
 
-# The fast tier (under a minute): no browser, no slow builds, no redis-server.
+# The fast tier (a few minutes): no browser, no slow builds, no redis-server.
 test-fast: lint
 	$(BIN)/pytest -m "not e2e and not slow and not redis"
 

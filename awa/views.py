@@ -309,6 +309,12 @@ def mmq_view(settings: Settings, state: AppState) -> View:
     fig = mmq_figure(hist, view, head)
     grid = " on the team's grid (edges span the ranges exactly)" if exact else ""
     axes = "" if view.mmq_log else " Linear axes (the bins stay equal in log10)."
+    if hist.n_shown < hist.n_selected:
+        axes += (
+            f" The other {hist.n_selected - hist.n_shown:,} selected events are not drawn: "
+            "events without an energy signal (not triples) have no mass, and others fall "
+            "outside the grid's ranges."
+        )
     cap = (note + caption("M-M/Q" + weight + grid, hist.n_shown, hist.n_selected, sel) + axes
            + level_note(hist.counts.size) + rejection_note(sel))  # fmt: skip
     return View(fig, cap, download_link("mmq", state))

@@ -312,3 +312,17 @@ def test_default_caption_names_awas_extra_rejections(store_settings: Settings) -
     assert "AWA also rejects TOF = 1019, Range 3, SSDID >= 4" in view.caption
     off = views.et_view(store_settings, parse_query(f"?{T}&r1019=0&r3=0&rssd=0")[0])
     assert "AWA also rejects" not in off.caption
+
+
+def test_mmq_caption_says_why_selected_events_are_not_drawn(store_settings: Settings) -> None:
+    state = parse_query("?t=1986-039&tri=0")[0]
+    view = views.mmq_view(store_settings, state)
+    hist = query.mmq_histogram(
+        query.store_key(store_settings.data_dir), state.selection, 0.02, 0.02,
+        (0.5, 60.0), (0.5, 60.0),
+    )  # fmt: skip
+    assert hist.n_selected - hist.n_shown > 0
+    assert f"The other {hist.n_selected - hist.n_shown:,} selected events are not drawn" in (
+        view.caption
+    )
+    assert "no mass" in view.caption
