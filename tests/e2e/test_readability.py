@@ -42,6 +42,12 @@ def _text(page: Any, selector: str) -> str:
 
 def test_mmq_ticks_in_full_and_species_beside_the_peaks(browser: Any, served: str) -> None:
     page = _page(browser, f"{served}/?t=1986-039", "#mmq-graph .xtick")
+    # the empty placeholder figure has ticks too: wait for the drawn histogram's
+    page.wait_for_function(
+        "() => document.querySelector('#mmq-caption').innerText.includes('events of')"
+        " && document.querySelectorAll('#mmq-graph .xtick text').length === 7",
+        timeout=30_000,
+    )
     ticks = page.eval_on_selector_all("#mmq-graph .xtick text", "es => es.map(e => e.textContent)")
     assert ticks == ["0.5", "1", "2", "5", "10", "20", "50"]
     marks = page.eval_on_selector(
