@@ -254,7 +254,7 @@ def _runs_search(table: tables.Table) -> hix.InHour | None:
     hundred run times instead of an hour of PHA rows (25 ms each on a 30-day store).
     """
     path = Path(table._v_file.filename)
-    if path.name not in (schema.PHA_STORE.filename,) or table._v_pathname != (
+    if path.name != schema.PHA_STORE.filename or table._v_pathname != (
         f"/{schema.PHA_STORE.key}/table"
     ):
         return None
