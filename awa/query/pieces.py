@@ -152,7 +152,8 @@ def sum_histograms(parts: list[Hist2D]) -> Hist2D:
 
 #: Most draws of one piece-by-piece histogram: beyond it, consecutive pieces are drawn
 #: together, one call over several days or ranges (one scan costs less than as many short
-#: ones: 500 ranges of 20 min, 0.74 -> 0.49 s); the progress still counts days and ranges.  The Celery fan-out cuts at most as many chunks.
+#: ones: 500 ranges of 20 min, 0.74 -> 0.49 s); the progress still counts days and ranges.
+#: The Celery fan-out cuts at most as many chunks.
 MAX_DRAWS = 64
 
 
